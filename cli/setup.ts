@@ -1,0 +1,27 @@
+/**
+ * `deno task setup [--profile cpu|cuda|rocm] [--quiet]`: make this machine ready (idempotent).
+ *
+ * @module
+ */
+import { parseArgs } from "node:util";
+import { setup } from "../lib/env/setup.ts";
+import { PROFILES, type Profile } from "../lib/env/profile.ts";
+
+const { values } = parseArgs({
+  args: Deno.args,
+  options: { profile: { type: "string" }, quiet: { type: "boolean", default: false } },
+});
+if (values.profile && !(PROFILES as readonly string[]).includes(values.profile)) {
+  console.error(`setup: --profile ${values.profile} is not one of ${PROFILES.join(", ")}.`);
+  Deno.exit(2);
+}
+const t0 = performance.now();
+try {
+  const result = await setup({ profile: values.profile as Profile | undefined, quiet: values.quiet });
+  if (!values.quiet) {
+    console.error(`  steps (s): ${JSON.stringify(result.seconds)}; total ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  }
+} catch (e) {
+  console.error(`setup: ${(e as Error).message}`);
+  Deno.exit(1);
+}

@@ -1,0 +1,222 @@
+/**
+ * Set-up: the pinned Deno in the cache, the Python environment keyed by its pins, our kernel
+ * registered in that environment, and the npm dependencies from `deno.lock`. Every step checks
+ * before it acts, so a second run only verifies (a few seconds).
+ *
+ * @module
+ */
+
+import { cacheDir, projectRoot } from "./paths.ts";
+import { detectProfile, type Profile } from "./profile.ts";
+
+/** The Deno version the project pins (also in the README's commands). */
+export const DENO_VERSION = "2.9.6";
+
+/** Default PyTorch ROCm wheel index for the `rocm` profile (override with `INCE_TORCH_INDEX`). */
+export const ROCM_TORCH_INDEX = "https://download.pytorch.org/whl/rocm7.1";
+
+/** Options for {@linkcode setup}. */
+export interface SetupOptions {
+  /** Hardware profile; auto-detected when absent. */
+  profile?: Profile;
+  /** Print only problems and the final line. */
+  quiet?: boolean;
+  /** Environment to read (defaults to the process environment). */
+  env?: Record<string, string | undefined>;
+}
+
+/** What {@linkcode setup} put where. */
+export interface SetupResult {
+  profile: Profile;
+  /** The pinned Deno binary in the cache. */
+  deno: string;
+  /** The Python environment folder (in the cache, keyed by the pins). */
+  venv: string;
+  /** The environment's Python. */
+  python: string;
+  /** The installed kernelspec file. */
+  kernelSpec: string;
+  /** Seconds each step took. */
+  seconds: Record<string, number>;
+}
+
+function _exists(path: string): boolean {
+  try {
+    Deno.statSync(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function _run(cmd: string, args: string[], what: string, opts: Deno.CommandOptions = {}): Promise<string> {
+  let out: Deno.CommandOutput;
+  try {
+    out = await new Deno.Command(cmd, { args, stdout: "piped", stderr: "piped", ...opts }).output();
+  } catch (e) {
+    throw new Error(`${what} failed: cannot start \`${cmd}\` (${(e as Error).message}). Is it installed and on PATH?`);
+  }
+  const text = new TextDecoder().decode(out.stdout);
+  if (!out.success) {
+    const err = new TextDecoder().decode(out.stderr).trim().split("\n").slice(-15).join("\n");
+    throw new Error(`${what} failed (\`${cmd} ${args.join(" ")}\` exited ${out.code}):\n${err}`);
+  }
+  return text;
+}
+
+async function _sha256(text: string): Promise<string> {
+  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
+  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+function _link(target: string, path: string): void {
+  try {
+    if (Deno.readLinkSync(path) === target) return;
+  } catch {
+    // missing, or not a link
+  }
+  try {
+    Deno.removeSync(path, { recursive: true });
+  } catch {
+    // nothing there
+  }
+  Deno.symlinkSync(target, path);
+}
+
+/**
+ * Finds a Python ≥ 3.10 to build the environment from: `$INCE_BASE_PYTHON`, else `python3.11`,
+ * else `python3`.
+ *
+ * @param env The environment to read.
+ * @returns The interpreter's command.
+ * @throws {Error} When none is found, saying what to install.
+ *
+ * @example
+ * ```ts ignore
+ * const python = await findBasePython(Deno.env.toObject());
+ * ```
+ */
+export async function findBasePython(env: Record<string, string | undefined>): Promise<string> {
+  const candidates = env.INCE_BASE_PYTHON ? [env.INCE_BASE_PYTHON] : ["python3.11", "python3"];
+  const tried: string[] = [];
+  for (const cmd of candidates) {
+    try {
+      const out = await new Deno.Command(cmd, {
+        args: ["-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
+        stdout: "piped",
+        stderr: "null",
+      }).output();
+      const version = new TextDecoder().decode(out.stdout).trim();
+      const [major, minor] = version.split(".").map(Number);
+      if (out.success && major === 3 && minor >= 10) return cmd;
+      tried.push(`${cmd} (${version || "failed"})`);
+    } catch {
+      tried.push(`${cmd} (not found)`);
+    }
+  }
+  throw new Error(
+    `No Python 3.10+ found (tried ${tried.join(", ")}). Install Python 3.11, ` +
+      "or point INCE_BASE_PYTHON at one.",
+  );
+}
+
+/**
+ * Makes the machine ready: pinned Deno, the Python environment for the trainer and Jupyter, our
+ * kernel registered in it, and the npm dependencies. Idempotent.
+ *
+ * @param options Profile override and verbosity.
+ * @returns Where everything is.
+ * @throws {Error} When a step fails, with the failing command and its last output lines.
+ *
+ * @example Set up from a script
+ * ```ts ignore
+ * import { setup } from "./setup.ts";
+ * const { python } = await setup({ quiet: true });
+ * ```
+ */
+export async function setup(options: SetupOptions = {}): Promise<SetupResult> {
+  const env = options.env ?? Deno.env.toObject();
+  const say = (line: string) => options.quiet || console.error(line);
+  const root = projectRoot();
+  const cache = cacheDir({ env });
+  const seconds: Record<string, number> = {};
+  const timed = async <T>(step: string, fn: () => Promise<T>): Promise<T> => {
+    const t0 = performance.now();
+    try {
+      return await fn();
+    } finally {
+      seconds[step] = Math.round(performance.now() - t0) / 1000;
+    }
+  };
+  Deno.mkdirSync(`${root}/.tools/bin`, { recursive: true });
+
+  // 1. The pinned Deno, in the cache, so the installed kernel does not depend on this checkout.
+  const denoDir = `${cache}/tools/deno-${DENO_VERSION}`;
+  const deno = `${denoDir}/node_modules/deno/deno`;
+  await timed("deno", async () => {
+    if (!_exists(deno)) {
+      say(`· installing Deno ${DENO_VERSION} into ${denoDir}`);
+      Deno.mkdirSync(denoDir, { recursive: true });
+      await _run("npm", ["install", "--prefix", denoDir, "--no-audit", "--no-fund", `deno@${DENO_VERSION}`], "Installing Deno");
+    }
+    await _run(deno, ["--version"], "Checking the installed Deno");
+    _link(deno, `${root}/.tools/bin/deno`);
+  });
+
+  // 2. The Python environment, keyed by profile + pins + base Python, outside the checkout.
+  const profile = options.profile ?? detectProfile({ env });
+  const torchIndex = env.INCE_TORCH_INDEX || (profile === "rocm" ? ROCM_TORCH_INDEX : "");
+  // With a custom torch index the lock (made on PyPI's build) cannot apply: install from the pins.
+  const requirements = torchIndex ? "requirements/base.in" : "requirements/lock.txt";
+  const pins = Deno.readTextFileSync(`${root}/${requirements}`);
+  const basePython = await findBasePython(env);
+  const baseVersion = (await _run(basePython, ["-c", "import sys; print(sys.version.split()[0])"], "Checking Python")).trim();
+  const key = (await _sha256([profile, torchIndex, baseVersion, pins].join("\n"))).slice(0, 12);
+  const venv = `${cache}/venvs/${profile}-py${baseVersion}-${key}`;
+  const python = `${venv}/bin/python`;
+  const marker = `${venv}/.ince-complete`;
+  await timed("python", async () => {
+    if (_exists(marker)) return;
+    // An interrupted install leaves no marker: start it again from scratch.
+    if (_exists(venv)) Deno.removeSync(venv, { recursive: true });
+    say(`· creating the ${profile} Python environment in ${venv} (first time only; PyTorch is large)`);
+    const t0 = performance.now();
+    await _run(basePython, ["-m", "venv", venv], "Creating the Python environment");
+    const args = ["-m", "pip", "install", "--disable-pip-version-check", "--no-input", "-r", `${root}/${requirements}`];
+    if (torchIndex) args.push("--extra-index-url", torchIndex);
+    try {
+      await _run(python, args, `Installing ${requirements}`);
+    } catch (e) {
+      Deno.removeSync(venv, { recursive: true });
+      throw e;
+    }
+    Deno.writeTextFileSync(marker, JSON.stringify({ profile, torchIndex, requirements, seconds: (performance.now() - t0) / 1000 }) + "\n");
+  });
+  _link(venv, `${root}/.tools/venv`);
+
+  // 3. Our kernel, written into the environment's Jupyter data path, where its JupyterLab and
+  //    nbclient find it (other Jupyters: add `.tools/venv/share/jupyter` to JUPYTER_PATH).
+  const kernelSpec = `${venv}/share/jupyter/kernels/ince/kernel.json`;
+  await timed("kernel", async () => {
+    const template = JSON.parse(Deno.readTextFileSync(`${root}/kernels/ince/kernel.json`));
+    const info = JSON.parse(await _run(deno, ["info", "--json"], "Reading Deno's cache location"));
+    template.argv[0] = deno;
+    template.env = {
+      ...template.env,
+      DENO_DIR: env.DENO_DIR || info.denoDir,
+      INCE_PYTHON: python,
+      INCE_CACHE: cache,
+    };
+    const text = JSON.stringify(template, null, 2) + "\n";
+    Deno.mkdirSync(`${venv}/share/jupyter/kernels/ince`, { recursive: true });
+    if (!_exists(kernelSpec) || Deno.readTextFileSync(kernelSpec) !== text) Deno.writeTextFileSync(kernelSpec, text);
+  });
+
+  // 4. npm dependencies exactly as deno.lock says.
+  await timed("npm", async () => {
+    await _run(deno, ["install", "--frozen"], "Installing npm dependencies from deno.lock", { cwd: root });
+  });
+
+  say(`✓ set-up done (${profile}): python ${python}`);
+  return { profile, deno, venv, python, kernelSpec, seconds };
+}

@@ -1,0 +1,12 @@
+/**
+ * ince: the library the lessons import.
+ *
+ * @example
+ * ```ts ignore
+ * import { runNotebooks } from "../../lib/mod.ts";
+ * ```
+ *
+ * @module
+ */
+export * from "./env/mod.ts";
+export * from "./notebook/mod.ts";

@@ -1,0 +1,112 @@
+import assert from "node:assert/strict";
+import { codeCell, newNotebook } from "../lib/notebook/build_notebook.ts";
+import { describeFailure, runNotebooks } from "../lib/notebook/run_notebooks.ts";
+import { projectRoot } from "../lib/env/paths.ts";
+import { displayHeavyNotebook, outputKeys } from "./notebooks/display_heavy.ts";
+
+const ROOT = projectRoot();
+
+function tempNotebook(dir: string, name: string, nb: unknown): string {
+  const path = `${dir}/${name}`;
+  Deno.writeTextFileSync(path, JSON.stringify(nb));
+  return path;
+}
+
+function readCells(path: string): Parameters<typeof outputKeys>[0][] {
+  return JSON.parse(Deno.readTextFileSync(path)).cells;
+}
+
+/** PIDs of Deno kernel processes now running. */
+function kernelPids(): number[] {
+  const pids: number[] = [];
+  for (const entry of Deno.readDirSync("/proc")) {
+    if (!/^\d+$/.test(entry.name)) continue;
+    try {
+      const cmd = Deno.readTextFileSync(`/proc/${entry.name}/cmdline`).split("\0");
+      if (cmd.includes("jupyter") && cmd.includes("--kernel")) pids.push(Number(entry.name));
+    } catch {
+      // the process ended while we looked
+    }
+  }
+  return pids;
+}
+
+Deno.test("runNotebooks() loses or misplaces no output of a display-heavy notebook in 20 runs", async () => {
+  const dir = Deno.makeTempDirSync({ prefix: "ince-heavy-" });
+  const { notebook, expected } = displayHeavyNotebook(40);
+  const RUNS = 20;
+  for (let r = 0; r < RUNS; r++) tempNotebook(dir, `heavy-${String(r).padStart(2, "0")}.ipynb`, notebook);
+  const results = await runNotebooks([dir], { out: `${dir}/out`, timeout: 60 });
+  assert.equal(results.length, RUNS);
+  let lost = 0;
+  const problems: string[] = [];
+  for (const result of results) {
+    assert.ok(result.ok, describeFailure(result));
+    const cells = readCells(result.out);
+    cells.forEach((cell, i) => {
+      const got = outputKeys(cell);
+      try {
+        assert.deepEqual(got, expected[i]);
+      } catch {
+        lost++;
+        problems.push(`${result.notebook} cell ${i}: got ${JSON.stringify(got).slice(0, 200)}`);
+      }
+    });
+  }
+  console.log(`display-heavy: ${RUNS} runs × ${expected.length} cells, ${lost} cells with lost/misplaced outputs`);
+  assert.equal(lost, 0, problems.slice(0, 5).join("\n"));
+  Deno.removeSync(dir, { recursive: true });
+});
+
+Deno.test("runNotebooks() fails a notebook at the throwing cell and keeps the outputs before it", async () => {
+  const dir = Deno.makeTempDirSync({ prefix: "ince-err-" });
+  const path = tempNotebook(
+    dir,
+    "throws.ipynb",
+    newNotebook([
+      codeCell('console.log("before")'),
+      codeCell("const x = 1;"),
+      codeCell('throw new Error("boom in the third cell");'),
+      codeCell('console.log("never")'),
+    ]),
+  );
+  const [result] = await runNotebooks([path], { out: `${dir}/out` });
+  assert.equal(result.ok, false);
+  assert.equal(result.error?.index, 2);
+  assert.equal(result.error?.kind, "error");
+  assert.match(result.error?.message ?? "", /boom in the third cell/);
+  assert.match(describeFailure(result), /throws\.ipynb: cell 3 \(index 2\) failed: .*boom in the third cell/);
+  const cells = readCells(result.out);
+  assert.deepEqual(outputKeys(cells[0]), [{ type: "stream", what: "stdout", text: "before\n" }]);
+  assert.equal(outputKeys(cells[2])[0].type, "error");
+  assert.deepEqual(outputKeys(cells[3]), []);
+  Deno.removeSync(dir, { recursive: true });
+});
+
+Deno.test("runNotebooks() stops an infinite loop at the timeout and leaves no kernel behind", async () => {
+  const dir = Deno.makeTempDirSync({ prefix: "ince-loop-" });
+  const path = tempNotebook(dir, "loop.ipynb", newNotebook([codeCell('console.log("start")'), codeCell("while (true) {}")]));
+  const before = new Set(kernelPids());
+  const t0 = performance.now();
+  const [result] = await runNotebooks([path], { out: `${dir}/out`, timeout: 3 });
+  const seconds = (performance.now() - t0) / 1000;
+  assert.equal(result.ok, false);
+  assert.equal(result.error?.kind, "timeout");
+  assert.equal(result.error?.index, 1);
+  assert.ok(seconds < 30, `took ${seconds} s`);
+  const left = kernelPids().filter((p) => !before.has(p));
+  assert.deepEqual(left, [], `kernel processes left running: ${left.join(", ")}`);
+  Deno.removeSync(dir, { recursive: true });
+});
+
+Deno.test("the beginner lesson runs from its own folder and imports ../../lib/mod.ts", async () => {
+  const dir = Deno.makeTempDirSync({ prefix: "ince-lesson-" });
+  const [result] = await runNotebooks([`${ROOT}/notebooks/00-first-time-beginner`], { out: dir, html: true });
+  assert.ok(result.ok, describeFailure(result));
+  const cells = readCells(result.out);
+  const text = cells.flatMap(outputKeys).map((o) => o.text).join("\n");
+  assert.match(text, /PyTorch/);
+  assert.match(text, /"ready"/);
+  assert.ok(result.html && Deno.readTextFileSync(result.html).includes("first fine-tune"));
+  Deno.removeSync(dir, { recursive: true });
+});
