@@ -20,7 +20,9 @@ async function run(args: string[]): Promise<number> {
     },
   });
   const timeout = Number(values.timeout);
-  if (!Number.isFinite(timeout) || timeout < 0) throw new Error(`--timeout ${values.timeout} is not a number of seconds.`);
+  if (!Number.isFinite(timeout) || timeout < 0) {
+    throw new Error(`--timeout ${values.timeout} is not a number of seconds.`);
+  }
   const t0 = performance.now();
   const results = await runNotebooks(positionals, {
     out: values.out,
@@ -28,13 +30,17 @@ async function run(args: string[]): Promise<number> {
     html: values.html,
     onEvent: (e) => {
       if (e.event === "start") console.error(`▶ ${e.notebook} (${e.cells} cells)`);
-      if (e.event === "done" && e.ok) console.error(`✓ ${e.notebook} → ${e.out}${e.html ? ` + ${e.html}` : ""}`);
+      if (e.event === "done" && e.ok) {
+        console.error(`✓ ${e.notebook} → ${e.out}${e.html ? ` + ${e.html}` : ""}`);
+      }
     },
   });
   const failed = results.filter((r) => !r.ok);
   for (const r of failed) console.error(`✗ ${describeFailure(r)} → executed copy kept at ${r.out}`);
   console.error(
-    `${results.length - failed.length} of ${results.length} notebooks ran in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
+    `${results.length - failed.length} of ${results.length} notebooks ran in ${
+      ((performance.now() - t0) / 1000).toFixed(1)
+    } s`,
   );
   return failed.length ? 1 : 0;
 }

@@ -1,15 +1,19 @@
 /**
- * `deno task setup [--profile cpu|cuda|rocm] [--quiet]`: make this machine ready (idempotent).
+ * `deno task setup [--profile cpu|cuda|rocm] [--quiet] [--prune]`: make this machine ready (idempotent).
  *
  * @module
  */
 import { parseArgs } from "node:util";
 import { setup } from "../lib/env/setup.ts";
-import { PROFILES, type Profile } from "../lib/env/profile.ts";
+import { type Profile, PROFILES } from "../lib/env/profile.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
-  options: { profile: { type: "string" }, quiet: { type: "boolean", default: false } },
+  options: {
+    profile: { type: "string" },
+    quiet: { type: "boolean", default: false },
+    prune: { type: "boolean", default: false },
+  },
 });
 if (values.profile && !(PROFILES as readonly string[]).includes(values.profile)) {
   console.error(`setup: --profile ${values.profile} is not one of ${PROFILES.join(", ")}.`);
@@ -17,9 +21,17 @@ if (values.profile && !(PROFILES as readonly string[]).includes(values.profile))
 }
 const t0 = performance.now();
 try {
-  const result = await setup({ profile: values.profile as Profile | undefined, quiet: values.quiet });
+  const result = await setup({
+    profile: values.profile as Profile | undefined,
+    quiet: values.quiet,
+    prune: values.prune,
+  });
   if (!values.quiet) {
-    console.error(`  steps (s): ${JSON.stringify(result.seconds)}; total ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+    console.error(
+      `  steps (s): ${JSON.stringify(result.seconds)}; total ${
+        ((performance.now() - t0) / 1000).toFixed(1)
+      } s`,
+    );
   }
 } catch (e) {
   console.error(`setup: ${(e as Error).message}`);

@@ -5,7 +5,10 @@ import { projectRoot } from "../lib/env/paths.ts";
 const ROOT = projectRoot();
 
 /** Runs `deno task nb run ...` as a user would and returns exit code + stderr lines. */
-async function nbRun(args: string[], env: Record<string, string> = {}): Promise<{ code: number; lines: string[] }> {
+async function nbRun(
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<{ code: number; lines: string[] }> {
   const out = await new Deno.Command(Deno.execPath(), {
     args: ["run", "-A", `${ROOT}/cli/nb.ts`, "run", ...args],
     env: { NO_COLOR: "1", ...env },
@@ -28,9 +31,21 @@ Deno.test("nb run gives a one-line error naming the file for each kind of bad in
   Deno.writeTextFileSync(python3, JSON.stringify(nb));
 
   const cases: { name: string; args: string[]; env?: Record<string, string>; want: RegExp }[] = [
-    { name: "missing notebook", args: [`${dir}/nope.ipynb`], want: /nope\.ipynb: no such notebook or folder\. Check the path/ },
-    { name: "invalid JSON", args: [invalid], want: /broken\.ipynb: not valid JSON at line 4, column \d+ .*Fix the file/ },
-    { name: "foreign kernelspec", args: [python3], want: /python3\.ipynb: kernelspec is "python3", not "ince"\. Open it in JupyterLab/ },
+    {
+      name: "missing notebook",
+      args: [`${dir}/nope.ipynb`],
+      want: /nope\.ipynb: no such notebook or folder\. Check the path/,
+    },
+    {
+      name: "invalid JSON",
+      args: [invalid],
+      want: /broken\.ipynb: not valid JSON at line 4, column \d+ .*Fix the file/,
+    },
+    {
+      name: "foreign kernelspec",
+      args: [python3],
+      want: /python3\.ipynb: kernelspec is "python3", not "ince"\. Open it in JupyterLab/,
+    },
     {
       name: "missing Python",
       args: [good],

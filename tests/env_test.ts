@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { cacheDir, pythonPath } from "../lib/env/paths.ts";
+import { cacheDir, projectRoot, pythonPath } from "../lib/env/paths.ts";
 import { detectProfile } from "../lib/env/profile.ts";
 
 Deno.test("detectProfile() prefers INCE_PROFILE, then rocminfo, then nvidia-smi, else cpu", () => {
@@ -8,7 +8,10 @@ Deno.test("detectProfile() prefers INCE_PROFILE, then rocminfo, then nvidia-smi,
   assert.equal(detectProfile({ env: {}, hasCommand: has(["rocminfo", "nvidia-smi"]) }), "rocm");
   assert.equal(detectProfile({ env: {}, hasCommand: has(["nvidia-smi"]) }), "cuda");
   assert.equal(detectProfile({ env: {}, hasCommand: has([]) }), "cpu");
-  assert.throws(() => detectProfile({ env: { INCE_PROFILE: "tpu" } }), /INCE_PROFILE="tpu" is not a known profile: use one of cpu, cuda, rocm/);
+  assert.throws(
+    () => detectProfile({ env: { INCE_PROFILE: "tpu" } }),
+    /INCE_PROFILE="tpu" is not a known profile: use one of cpu, cuda, rocm/,
+  );
 });
 
 Deno.test("cacheDir() follows INCE_CACHE, then XDG_CACHE_HOME, then HOME", () => {
@@ -19,13 +22,18 @@ Deno.test("cacheDir() follows INCE_CACHE, then XDG_CACHE_HOME, then HOME", () =>
 });
 
 Deno.test("pythonPath() points at the set-up environment, and says how to make it when missing", () => {
-  assert.throws(() => pythonPath({ env: { INCE_PYTHON: "/nowhere/python" } }), /Run `npx -y deno@2\.9\.6 task setup`/);
+  assert.throws(
+    () => pythonPath({ env: { INCE_PYTHON: "/nowhere/python" } }),
+    /Run `npx -y deno@2\.9\.6 task setup`/,
+  );
   const python = pythonPath({ env: {} });
   assert.match(python, /\.tools\/venv\/bin\/python$/);
 });
 
 Deno.test("set-up registered our kernel with message interrupts, NO_COLOR and the pinned Deno", () => {
-  const spec = JSON.parse(Deno.readTextFileSync(`${pythonPath({ env: {} })}/../../share/jupyter/kernels/ince/kernel.json`));
+  const spec = JSON.parse(
+    Deno.readTextFileSync(`${projectRoot()}/.tools/venv/share/jupyter/kernels/ince/kernel.json`),
+  );
   assert.equal(spec.interrupt_mode, "message");
   assert.equal(spec.env.NO_COLOR, "1");
   assert.match(spec.argv[0], /deno-2\.9\.6\/node_modules\/deno\/deno$/);

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { codeCell, newNotebook } from "../lib/notebook/build_notebook.ts";
 import { describeFailure, runNotebooks } from "../lib/notebook/run_notebooks.ts";
 import { projectRoot } from "../lib/env/paths.ts";
-import { displayHeavyNotebook, outputKeys } from "./notebooks/display_heavy.ts";
+import { countMisplaced, displayHeavyNotebook, outputKeys } from "./notebooks/display_heavy.ts";
 
 const ROOT = projectRoot();
 
@@ -38,22 +38,11 @@ Deno.test("runNotebooks() loses or misplaces no output of a display-heavy notebo
   for (let r = 0; r < RUNS; r++) tempNotebook(dir, `heavy-${String(r).padStart(2, "0")}.ipynb`, notebook);
   const results = await runNotebooks([dir], { out: `${dir}/out`, timeout: 60 });
   assert.equal(results.length, RUNS);
-  let lost = 0;
-  const problems: string[] = [];
-  for (const result of results) {
-    assert.ok(result.ok, describeFailure(result));
-    const cells = readCells(result.out);
-    cells.forEach((cell, i) => {
-      const got = outputKeys(cell);
-      try {
-        assert.deepEqual(got, expected[i]);
-      } catch {
-        lost++;
-        problems.push(`${result.notebook} cell ${i}: got ${JSON.stringify(got).slice(0, 200)}`);
-      }
-    });
-  }
-  console.log(`display-heavy: ${RUNS} runs × ${expected.length} cells, ${lost} cells with lost/misplaced outputs`);
+  for (const result of results) assert.ok(result.ok, describeFailure(result));
+  const { bad: lost, samples: problems } = countMisplaced(results.map((r) => r.out), expected);
+  console.log(
+    `display-heavy: ${RUNS} runs × ${expected.length} cells, ${lost} cells with lost/misplaced outputs`,
+  );
   assert.equal(lost, 0, problems.slice(0, 5).join("\n"));
   Deno.removeSync(dir, { recursive: true });
 });
@@ -85,7 +74,11 @@ Deno.test("runNotebooks() fails a notebook at the throwing cell and keeps the ou
 
 Deno.test("runNotebooks() stops an infinite loop at the timeout and leaves no kernel behind", async () => {
   const dir = Deno.makeTempDirSync({ prefix: "ince-loop-" });
-  const path = tempNotebook(dir, "loop.ipynb", newNotebook([codeCell('console.log("start")'), codeCell("while (true) {}")]));
+  const path = tempNotebook(
+    dir,
+    "loop.ipynb",
+    newNotebook([codeCell('console.log("start")'), codeCell("while (true) {}")]),
+  );
   const before = new Set(kernelPids());
   const t0 = performance.now();
   const [result] = await runNotebooks([path], { out: `${dir}/out`, timeout: 3 });

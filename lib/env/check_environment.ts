@@ -55,16 +55,27 @@ export async function checkEnvironment(): Promise<CheckRow[]> {
     rows.push({ item: "Python environment", value: "missing", verdict: "fail", hint: (e as Error).message });
     return rows;
   }
-  const out = await new Deno.Command(python, { args: ["-c", _PROBE], stdout: "piped", stderr: "piped" }).output();
+  const out = await new Deno.Command(python, { args: ["-c", _PROBE], stdout: "piped", stderr: "piped" })
+    .output();
   if (!out.success) {
     const err = new TextDecoder().decode(out.stderr).trim().split("\n").at(-1) ?? "";
-    rows.push({ item: "Python environment", value: python, verdict: "fail", hint: `It does not run: ${err}. Run \`deno task setup\`.` });
+    rows.push({
+      item: "Python environment",
+      value: python,
+      verdict: "fail",
+      hint: `It does not run: ${err}. Run \`deno task setup\`.`,
+    });
     return rows;
   }
   const info = JSON.parse(new TextDecoder().decode(out.stdout));
   rows.push({ item: "Python", value: `${info.python} (${python})`, verdict: "ok" });
   if (info.torch_error) {
-    rows.push({ item: "PyTorch", value: info.torch_error, verdict: "fail", hint: "Run `deno task setup` again." });
+    rows.push({
+      item: "PyTorch",
+      value: info.torch_error,
+      verdict: "fail",
+      hint: "Run `deno task setup` again.",
+    });
     return rows;
   }
   rows.push({ item: "PyTorch", value: info.torch, verdict: "ok" });

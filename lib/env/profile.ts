@@ -51,7 +51,9 @@ export function detectProfile(options: DetectProfileOptions = {}): Profile {
   if (chosen) {
     if ((PROFILES as readonly string[]).includes(chosen)) return chosen as Profile;
     throw new Error(
-      `INCE_PROFILE="${chosen}" is not a known profile: use one of ${PROFILES.join(", ")}, or unset it to auto-detect.`,
+      `INCE_PROFILE="${chosen}" is not a known profile: use one of ${
+        PROFILES.join(", ")
+      }, or unset it to auto-detect.`,
     );
   }
   if (hasCommand("rocminfo")) return "rocm";

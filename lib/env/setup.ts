@@ -23,6 +23,8 @@ export interface SetupOptions {
   quiet?: boolean;
   /** Environment to read (defaults to the process environment). */
   env?: Record<string, string | undefined>;
+  /** Delete the cached environments of older pins (each is several GB). */
+  prune?: boolean;
 }
 
 /** What {@linkcode setup} put where. */
@@ -49,12 +51,19 @@ function _exists(path: string): boolean {
   }
 }
 
-async function _run(cmd: string, args: string[], what: string, opts: Deno.CommandOptions = {}): Promise<string> {
+async function _run(
+  cmd: string,
+  args: string[],
+  what: string,
+  opts: Deno.CommandOptions = {},
+): Promise<string> {
   let out: Deno.CommandOutput;
   try {
     out = await new Deno.Command(cmd, { args, stdout: "piped", stderr: "piped", ...opts }).output();
   } catch (e) {
-    throw new Error(`${what} failed: cannot start \`${cmd}\` (${(e as Error).message}). Is it installed and on PATH?`);
+    throw new Error(
+      `${what} failed: cannot start \`${cmd}\` (${(e as Error).message}). Is it installed and on PATH?`,
+    );
   }
   const text = new TextDecoder().decode(out.stdout);
   if (!out.success) {
@@ -157,7 +166,11 @@ export async function setup(options: SetupOptions = {}): Promise<SetupResult> {
     if (!_exists(deno)) {
       say(`· installing Deno ${DENO_VERSION} into ${denoDir}`);
       Deno.mkdirSync(denoDir, { recursive: true });
-      await _run("npm", ["install", "--prefix", denoDir, "--no-audit", "--no-fund", `deno@${DENO_VERSION}`], "Installing Deno");
+      await _run(
+        "npm",
+        ["install", "--prefix", denoDir, "--no-audit", "--no-fund", `deno@${DENO_VERSION}`],
+        "Installing Deno",
+      );
     }
     await _run(deno, ["--version"], "Checking the installed Deno");
     _link(deno, `${root}/.tools/bin/deno`);
@@ -170,7 +183,8 @@ export async function setup(options: SetupOptions = {}): Promise<SetupResult> {
   const requirements = torchIndex ? "requirements/base.in" : "requirements/lock.txt";
   const pins = Deno.readTextFileSync(`${root}/${requirements}`);
   const basePython = await findBasePython(env);
-  const baseVersion = (await _run(basePython, ["-c", "import sys; print(sys.version.split()[0])"], "Checking Python")).trim();
+  const baseVersion =
+    (await _run(basePython, ["-c", "import sys; print(sys.version.split()[0])"], "Checking Python")).trim();
   const key = (await _sha256([profile, torchIndex, baseVersion, pins].join("\n"))).slice(0, 12);
   const venv = `${cache}/venvs/${profile}-py${baseVersion}-${key}`;
   const python = `${venv}/bin/python`;
@@ -182,7 +196,15 @@ export async function setup(options: SetupOptions = {}): Promise<SetupResult> {
     say(`· creating the ${profile} Python environment in ${venv} (first time only; PyTorch is large)`);
     const t0 = performance.now();
     await _run(basePython, ["-m", "venv", venv], "Creating the Python environment");
-    const args = ["-m", "pip", "install", "--disable-pip-version-check", "--no-input", "-r", `${root}/${requirements}`];
+    const args = [
+      "-m",
+      "pip",
+      "install",
+      "--disable-pip-version-check",
+      "--no-input",
+      "-r",
+      `${root}/${requirements}`,
+    ];
     if (torchIndex) args.push("--extra-index-url", torchIndex);
     try {
       await _run(python, args, `Installing ${requirements}`);
@@ -190,9 +212,21 @@ export async function setup(options: SetupOptions = {}): Promise<SetupResult> {
       Deno.removeSync(venv, { recursive: true });
       throw e;
     }
-    Deno.writeTextFileSync(marker, JSON.stringify({ profile, torchIndex, requirements, seconds: (performance.now() - t0) / 1000 }) + "\n");
+    Deno.writeTextFileSync(
+      marker,
+      JSON.stringify({ profile, torchIndex, requirements, seconds: (performance.now() - t0) / 1000 }) + "\n",
+    );
   });
   _link(venv, `${root}/.tools/venv`);
+  const stale = [...Deno.readDirSync(`${cache}/venvs`)]
+    .map((e) => `${cache}/venvs/${e.name}`)
+    .filter((path) => path !== venv);
+  if (options.prune) {
+    for (const path of stale) Deno.removeSync(path, { recursive: true });
+    if (stale.length) say(`· removed ${stale.length} older environment(s): ${stale.join(", ")}`);
+  } else if (stale.length) {
+    say(`· ${stale.length} other environment(s) in ${cache}/venvs; \`deno task setup --prune\` removes them`);
+  }
 
   // 3. Our kernel, written into the environment's Jupyter data path, where its JupyterLab and
   //    nbclient find it (other Jupyters: add `.tools/venv/share/jupyter` to JUPYTER_PATH).
@@ -209,7 +243,9 @@ export async function setup(options: SetupOptions = {}): Promise<SetupResult> {
     };
     const text = JSON.stringify(template, null, 2) + "\n";
     Deno.mkdirSync(`${venv}/share/jupyter/kernels/ince`, { recursive: true });
-    if (!_exists(kernelSpec) || Deno.readTextFileSync(kernelSpec) !== text) Deno.writeTextFileSync(kernelSpec, text);
+    if (!_exists(kernelSpec) || Deno.readTextFileSync(kernelSpec) !== text) {
+      Deno.writeTextFileSync(kernelSpec, text);
+    }
   });
 
   // 4. npm dependencies exactly as deno.lock says.

@@ -16,7 +16,7 @@ export interface RunNotebooksOptions {
   timeout?: number;
   /** Also write a static HTML copy next to each executed notebook. */
   html?: boolean;
-  /** How long iopub must be quiet after a cell before the next one runs (default 150 ms). */
+  /** How long iopub must be quiet after a cell before the next one runs (default 100 ms; 0 = stock nbclient, which loses late outputs). */
   settleMs?: number;
   /** Called with each progress event (start, cell, done) as it arrives. */
   onEvent?: (event: RunEvent) => void;
@@ -74,7 +74,9 @@ export function collectNotebooks(paths: string[]): string[] {
     try {
       info = Deno.statSync(path);
     } catch {
-      throw new Error(`${path}: no such notebook or folder. Check the path (it is relative to ${Deno.cwd()}).`);
+      throw new Error(
+        `${path}: no such notebook or folder. Check the path (it is relative to ${Deno.cwd()}).`,
+      );
     }
     if (info.isDirectory) {
       const found = [...Deno.readDirSync(path)]
@@ -107,7 +109,10 @@ export function collectNotebooks(paths: string[]): string[] {
  * if (!result.ok) console.error(result.error?.message);
  * ```
  */
-export async function runNotebooks(paths: string[], options: RunNotebooksOptions = {}): Promise<NotebookResult[]> {
+export async function runNotebooks(
+  paths: string[],
+  options: RunNotebooksOptions = {},
+): Promise<NotebookResult[]> {
   const notebooks = collectNotebooks(paths).map((p) => Deno.realPathSync(p));
   const python = pythonPath();
   const out = options.out ?? "out";
@@ -117,7 +122,7 @@ export async function runNotebooks(paths: string[], options: RunNotebooksOptions
     out: Deno.realPathSync(out),
     timeout: options.timeout === 0 ? null : options.timeout ?? 600,
     html: options.html ?? false,
-    settle_ms: options.settleMs ?? 150,
+    settle_ms: options.settleMs ?? 100,
     kernel: INCE_KERNEL,
   };
   const child = new Deno.Command(python, {

@@ -28,7 +28,11 @@ export function outputKeys(cell: Cell): OutputKey[] {
     const mimes = Object.keys(data).sort();
     const main = mimes.find((m) => m !== "text/plain") ?? "text/plain";
     const value = data[main];
-    const text = typeof value === "string" ? value : Array.isArray(value) ? value.join("") : JSON.stringify(value);
+    const text = typeof value === "string"
+      ? value
+      : Array.isArray(value)
+      ? value.join("")
+      : JSON.stringify(value);
     return { type: type === "execute_result" ? "display_data" : type, what: main, text };
   });
 }
@@ -45,14 +49,20 @@ export function displayHeavyNotebook(n = 40): { notebook: Notebook; expected: Ou
   for (let i = 0; i < n; i++) {
     switch (i % 7) {
       case 0: // several prints, stdout and stderr
-        cells.push(codeCell(`console.log("cell ${i} a");\nconsole.log("cell ${i} b");\nconsole.error("cell ${i} warn");`));
+        cells.push(
+          codeCell(
+            `console.log("cell ${i} a");\nconsole.log("cell ${i} b");\nconsole.error("cell ${i} warn");`,
+          ),
+        );
         expected.push([
           { type: "stream", what: "stdout", text: `cell ${i} a\ncell ${i} b\n` },
           { type: "stream", what: "stderr", text: `cell ${i} warn\n` },
         ]);
         break;
       case 1: // html
-        cells.push(codeCell(`await Deno.jupyter.display({ "text/html": "<b>cell ${i}</b>" }, { raw: true });`));
+        cells.push(
+          codeCell(`await Deno.jupyter.display({ "text/html": "<b>cell ${i}</b>" }, { raw: true });`),
+        );
         expected.push([{ type: "display_data", what: "text/html", text: `<b>cell ${i}</b>` }]);
         break;
       case 2: // markdown as the cell's value
@@ -60,11 +70,22 @@ export function displayHeavyNotebook(n = 40): { notebook: Notebook; expected: Ou
         expected.push([{ type: "display_data", what: "text/markdown", text: `**cell ${i}** in markdown` }]);
         break;
       case 3: { // plotly mime bundle
-        const fig = { data: [{ type: "scatter", y: [i, i + 1, i + 2] }], layout: { title: { text: `cell ${i}` } } };
+        const fig = {
+          data: [{ type: "scatter", y: [i, i + 1, i + 2] }],
+          layout: { title: { text: `cell ${i}` } },
+        };
         cells.push(
-          codeCell(`await Deno.jupyter.display({ "application/vnd.plotly.v1+json": ${JSON.stringify(fig)} }, { raw: true });`),
+          codeCell(
+            `await Deno.jupyter.display({ "application/vnd.plotly.v1+json": ${
+              JSON.stringify(fig)
+            } }, { raw: true });`,
+          ),
         );
-        expected.push([{ type: "display_data", what: "application/vnd.plotly.v1+json", text: JSON.stringify(fig) }]);
+        expected.push([{
+          type: "display_data",
+          what: "application/vnd.plotly.v1+json",
+          text: JSON.stringify(fig),
+        }]);
         break;
       }
       case 4: // a live display updated in place: only the last frame stays
@@ -79,9 +100,15 @@ export function displayHeavyNotebook(n = 40): { notebook: Notebook; expected: Ou
         break;
       case 5: // a 200 KB output
         cells.push(codeCell(
-          `await Deno.jupyter.display({ "text/html": "<pre>" + "${String(i % 10)}".repeat(${BIG}) + "</pre>" }, { raw: true });`,
+          `await Deno.jupyter.display({ "text/html": "<pre>" + "${
+            String(i % 10)
+          }".repeat(${BIG}) + "</pre>" }, { raw: true });`,
         ));
-        expected.push([{ type: "display_data", what: "text/html", text: `<pre>${String(i % 10).repeat(BIG)}</pre>` }]);
+        expected.push([{
+          type: "display_data",
+          what: "text/html",
+          text: `<pre>${String(i % 10).repeat(BIG)}</pre>`,
+        }]);
         break;
       default: // a print, then a value
         cells.push(codeCell(`console.log("value of cell ${i}");\n"result-${i}"`));
@@ -92,4 +119,24 @@ export function displayHeavyNotebook(n = 40): { notebook: Notebook; expected: Ou
     }
   }
   return { notebook: newNotebook(cells), expected };
+}
+
+/** Compares executed copies with the expected outputs; returns how many cells differ and samples. */
+export function countMisplaced(
+  executed: string[],
+  expected: OutputKey[][],
+): { bad: number; samples: string[] } {
+  let bad = 0;
+  const samples: string[] = [];
+  for (const path of executed) {
+    const cells = JSON.parse(Deno.readTextFileSync(path)).cells as Cell[];
+    cells.forEach((cell, i) => {
+      const got = outputKeys(cell);
+      if (JSON.stringify(got) !== JSON.stringify(expected[i])) {
+        bad++;
+        if (samples.length < 5) samples.push(`${path} cell ${i}: got ${JSON.stringify(got).slice(0, 200)}`);
+      }
+    });
+  }
+  return { bad, samples };
 }
