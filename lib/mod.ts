@@ -10,3 +10,5 @@
  */
 export * from "./env/mod.ts";
 export * from "./notebook/mod.ts";
+export * from "./math/mod.ts";
+export * from "./adapters/mod.ts";

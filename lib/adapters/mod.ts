@@ -1,0 +1,16 @@
+/**
+ * The techniques' math, reading like the papers, checked against PEFT: LoRA, DoRA, PiSSA, NF4, MoE.
+ *
+ * @example
+ * ```ts
+ * import { loraScaling } from "./mod.ts";
+ * console.log(loraScaling(16, 8)); // 2
+ * ```
+ *
+ * @module
+ */
+export * from "./lora.ts";
+export * from "./dora.ts";
+export * from "./pissa.ts";
+export * from "./nf4.ts";
+export * from "./moe.ts";
