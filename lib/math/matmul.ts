@@ -23,7 +23,12 @@ function _session(transA: boolean, transB: boolean): Promise<ort.InferenceSessio
   const key = `${transA}${transB}`;
   let s = _sessions.get(key);
   if (!s) {
-    s = ort.InferenceSession.create(gemmModel(transA, transB), { graphOptimizationLevel: "all" });
+    s = ort.InferenceSession.create(gemmModel(transA, transB), {
+      graphOptimizationLevel: "all",
+      // Idle worker threads must not spin: on a 2-core laptop they would steal the CPU from the
+      // JavaScript work (QR, Jacobi) that runs between products.
+      extra: { session: { intra_op: { allow_spinning: "0" }, inter_op: { allow_spinning: "0" } } },
+    });
     _sessions.set(key, s);
   }
   return s;

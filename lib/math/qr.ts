@@ -23,32 +23,30 @@ import { type Matrix, matrix } from "./matrix.ts";
 export function qr(a: Matrix): { q: Matrix; r: Matrix } {
   const { rows: m, cols: k } = a;
   if (k > m) throw new Error(`qr: needs a tall matrix (rows ≥ columns); got ${m}×${k}. Transpose it first.`);
-  // Work column-major in float64: column j at cols[j].
-  const cols = Array.from({ length: k }, (_, j) => {
-    const c = new Float64Array(m);
-    for (let i = 0; i < m; i++) c[i] = a.data[i * k + j];
-    return c;
-  });
-  const r = matrix(k, k);
+  // Column-major float64 copy: column j is w[j*m .. (j+1)*m).
+  const w = new Float64Array(m * k);
+  for (let i = 0; i < m; i++) for (let j = 0; j < k; j++) w[j * m + i] = a.data[i * k + j];
+  const r = new Float64Array(k * k);
   for (let j = 0; j < k; j++) {
-    const v = cols[j];
+    const vj = j * m;
     // Two passes ("twice is enough") keep Q orthogonal to working precision.
     for (let pass = 0; pass < 2; pass++) {
       for (let p = 0; p < j; p++) {
-        const u = cols[p];
+        const up = p * m;
         let d = 0;
-        for (let i = 0; i < m; i++) d += u[i] * v[i];
-        for (let i = 0; i < m; i++) v[i] -= d * u[i];
-        r.data[p * k + j] += d;
+        for (let i = 0; i < m; i++) d += w[up + i] * w[vj + i];
+        for (let i = 0; i < m; i++) w[vj + i] -= d * w[up + i];
+        r[p * k + j] += d;
       }
     }
     let norm = 0;
-    for (let i = 0; i < m; i++) norm += v[i] * v[i];
+    for (let i = 0; i < m; i++) norm += w[vj + i] * w[vj + i];
     norm = Math.sqrt(norm);
-    r.data[j * k + j] = norm;
-    if (norm > 1e-30) { for (let i = 0; i < m; i++) v[i] /= norm; }
+    r[j * k + j] = norm;
+    const inv = norm > 1e-30 ? 1 / norm : 0;
+    for (let i = 0; i < m; i++) w[vj + i] *= inv;
   }
   const q = matrix(m, k);
-  for (let j = 0; j < k; j++) for (let i = 0; i < m; i++) q.data[i * k + j] = cols[j][i];
-  return { q, r };
+  for (let i = 0; i < m; i++) for (let j = 0; j < k; j++) q.data[i * k + j] = w[j * m + i];
+  return { q, r: matrix(k, k, Float32Array.from(r)) };
 }

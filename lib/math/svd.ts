@@ -5,6 +5,8 @@
  * @module
  */
 import { assertFinite, type Matrix, matrix, transpose } from "./matrix.ts";
+import { matmulPlain } from "./matmul.ts";
+import { qr } from "./qr.ts";
 
 /** A thin SVD `a = u · diag(s) · vt`, singular values descending. */
 export interface Svd {
@@ -85,7 +87,13 @@ function _jacobiTall(a: Matrix): Svd {
  */
 export function svd(a: Matrix): Svd {
   assertFinite(a, "svd input");
-  if (a.cols <= a.rows) return _jacobiTall(a);
-  const { u, s, vt } = _jacobiTall(transpose(a));
-  return { u: transpose(vt), s, vt: transpose(u) };
+  if (a.cols > a.rows) {
+    const { u, s, vt } = svd(transpose(a));
+    return { u: transpose(vt), s, vt: transpose(u) };
+  }
+  if (a.rows < 2 * a.cols) return _jacobiTall(a);
+  // Much taller than wide: a = Q·R, then the SVD of the small square R (R-SVD, as LAPACK does).
+  const { q, r } = qr(a);
+  const small = _jacobiTall(r);
+  return { u: matmulPlain(q, small.u), s: small.s, vt: small.vt };
 }
