@@ -74,7 +74,7 @@ function _decode(dtype: string, bytes: Uint8Array): Tensor["data"] {
  * ```ts
  * import { parseSafetensors, serializeSafetensors } from "./safetensors.ts";
  * const bytes = serializeSafetensors({ w: { shape: [2], data: new Float32Array([1, 2]) } });
- * console.log(Array.from(parseSafetensors(bytes).tensors.w.data)); // [1, 2]
+ * console.log(Array.from(parseSafetensors(bytes).tensors.w.data as Float32Array)); // [1, 2]
  * ```
  */
 export function parseSafetensors(bytes: Uint8Array, name = "safetensors data"): {
