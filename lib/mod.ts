@@ -12,3 +12,5 @@ export * from "./env/mod.ts";
 export * from "./notebook/mod.ts";
 export * from "./math/mod.ts";
 export * from "./adapters/mod.ts";
+export * from "./display/mod.ts";
+export * from "./hub/mod.ts";
