@@ -240,3 +240,39 @@ Deno.test("a token reaches the Hub but never the CDN, and is stored nowhere in t
     await hub.close();
   }
 });
+
+Deno.test("modelInfo() counts parameters from safetensors headers with range requests, downloading no weights", async () => {
+  const { serializeSafetensors } = await import("../lib/math/safetensors.ts");
+  const { modelInfo } = await import("../lib/hub/model_info.ts");
+  const config = { hidden_size: 64, intermediate_size: 128, num_hidden_layers: 2, num_attention_heads: 4 };
+  const shard = (n: number) =>
+    serializeSafetensors({
+      [`layers.${n}.w`]: { shape: [64, 128], data: new Float32Array(64 * 128) },
+      [`layers.${n}.b`]: { shape: [3, 5, 7], data: new Float32Array(105) },
+    });
+  const hub = startFakeHub([{
+    type: "model",
+    id: "ince/sharded",
+    files: {
+      "config.json": { data: enc(JSON.stringify(config)) },
+      "model-00001-of-00002.safetensors": { data: shard(0) },
+      "model-00002-of-00002.safetensors": { data: shard(1) },
+    },
+  }]);
+  try {
+    const info = await modelInfo("ince/sharded", { ...opts(Deno.makeTempDirSync(), hub.url), r: 8 });
+    assert.equal(info.params, 2 * (64 * 128 + 105));
+    assert.deepEqual(info.paramsByDtype, { F32: 2 * (64 * 128 + 105) });
+    assert.equal(info.memory.inference, info.params * 4);
+    // r·(in+out) per linear layer: q,k,v,o (64→64), gate/up (64→128), down (128→64), 2 layers.
+    assert.equal(info.loraParams, 2 * 8 * (4 * 128 + 3 * 192));
+    assert.ok(info.memory.qloraTraining < info.memory.loraTraining);
+    const weightGets = hub.log.filter((r) => r.path.includes(".safetensors"));
+    assert.ok(
+      weightGets.length > 0 && weightGets.every((r) => r.range !== null),
+      "every weight request is a range request",
+    );
+  } finally {
+    await hub.close();
+  }
+});

@@ -103,3 +103,27 @@ Deno.test("the beginner lesson runs from its own folder and imports ../../lib/mo
   assert.ok(result.html && Deno.readTextFileSync(result.html).includes("first fine-tune"));
   Deno.removeSync(dir, { recursive: true });
 });
+
+Deno.test("a progress bar in the notebook is one output updated in place, ending on its final frame", async () => {
+  // Inside the project, so the kernel finds deno.json (and its import map) walking up from the cwd.
+  Deno.mkdirSync(`${ROOT}/out`, { recursive: true });
+  const dir = Deno.makeTempDirSync({ prefix: "test-progress-", dir: `${ROOT}/out` });
+  const path = tempNotebook(
+    dir,
+    "progress.ipynb",
+    newNotebook([
+      codeCell(
+        `import { progressBar } from "../../lib/mod.ts";\n` +
+          `const bar = progressBar({ label: "weights", total: 5_000_000, unit: "bytes", intervalMs: 0 });\n` +
+          `for (let i = 1; i <= 50; i++) await bar.update(i * 100_000);\n` +
+          `await bar.finish("done");`,
+      ),
+    ]),
+  );
+  const [result] = await runNotebooks([path], { out: `${dir}/out` });
+  assert.ok(result.ok, describeFailure(result));
+  const outputs = outputKeys(readCells(result.out)[0]);
+  assert.equal(outputs.length, 1, JSON.stringify(outputs));
+  assert.match(outputs[0].text, /^weights █{20} 100% 5\.0 MB\/5\.0 MB · .* · done$/);
+  Deno.removeSync(dir, { recursive: true });
+});

@@ -54,7 +54,8 @@ export interface SnapshotResult {
   requests: number;
 }
 
-interface _TreeEntry {
+/** One file of a tree listing, as Python caches it. */
+export interface _TreeEntry {
   size: number;
   blob_id: string;
   lfs_sha256?: string;
@@ -217,6 +218,87 @@ export async function downloadSnapshot(
   const offline = options.offline ?? hubOffline(env);
   if (offline) return _fromCache(repo, type, storage, revision, options);
 
+  const { hub, auth, commit, tree, countRequests } = await resolveTree(
+    repo,
+    type,
+    storage,
+    revision,
+    options,
+    env,
+  );
+  let requests = countRequests();
+  // 3. Fetch what is missing.
+  const files = _filter(Object.keys(tree).sort(), options.allowPatterns, options.ignorePatterns);
+  for (const f of files) checkRepoFilePath(f);
+  const snapshot = `${storage}/snapshots/${commit}`;
+  const todo: string[] = [];
+  for (const f of files) {
+    const pointer = `${snapshot}/${f}`;
+    if (_exists(pointer)) continue;
+    const blob = `${storage}/blobs/${tree[f].lfs_sha256 ?? tree[f].blob_id}`;
+    if (_exists(blob)) _link(blob, pointer);
+    else todo.push(f);
+  }
+  const total = todo.reduce((s, f) => s + (tree![f].lfs_size ?? tree![f].size), 0);
+  const bar = options.progress === false || todo.length === 0 ? undefined : progressBar({
+    label: `${repo} (${todo.length} file${todo.length > 1 ? "s" : ""})`,
+    total,
+    unit: "bytes",
+  });
+  let done = 0;
+  const queue = [...todo];
+  const worker = async () => {
+    for (let f = queue.shift(); f !== undefined; f = queue.shift()) {
+      requests += await _fetchBlob(
+        { hub, repo, type, commit, path: f, entry: tree![f], storage, auth },
+        (n) => {
+          done += n;
+          bar?.update(done);
+        },
+      );
+      _link(`${storage}/blobs/${tree![f].lfs_sha256 ?? tree![f].blob_id}`, `${snapshot}/${f}`);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(options.concurrency ?? 4, todo.length) }, worker));
+  await bar?.finish("done");
+  return { path: snapshot, commit, files, downloaded: todo, requests };
+}
+
+/** The commit and file list of a repo revision, from the Hub or the tree cache. */
+export interface ResolvedTree {
+  hub: string;
+  auth: Record<string, string>;
+  commit: string;
+  tree: Record<string, _TreeEntry>;
+  /** Requests made so far. */
+  countRequests: () => number;
+}
+
+/**
+ * Resolves a revision to its commit and file list (tree cached per commit, shared with Python).
+ *
+ * @param repo The repo id.
+ * @param type Model or dataset.
+ * @param storage The repo's cache folder.
+ * @param revision Branch, tag or commit.
+ * @param options Endpoint and token.
+ * @param env The environment for defaults.
+ * @returns Hub URL, auth headers, commit and tree.
+ * @throws {Error} One line on HTTP or network errors.
+ *
+ * @example
+ * ```ts ignore
+ * const { commit, tree } = await resolveTree("org/m", "model", "/cache/models--org--m", "main", {}, {});
+ * ```
+ */
+export async function resolveTree(
+  repo: string,
+  type: RepoType,
+  storage: string,
+  revision: string,
+  options: DownloadOptions,
+  env: Env,
+): Promise<ResolvedTree> {
   const hub = (options.hubUrl ?? hubEndpoint(env)).replace(/\/+$/, "");
   const token = options.token ?? hubToken(env);
   const auth: Record<string, string> = token ? { authorization: `Bearer ${token}` } : {};
@@ -281,41 +363,7 @@ export async function downloadSnapshot(
     _writeAtomic(treeFile, JSON.stringify({ format_version: 1, files: tree }, null, 1));
   }
 
-  // 3. Fetch what is missing.
-  const files = _filter(Object.keys(tree).sort(), options.allowPatterns, options.ignorePatterns);
-  for (const f of files) checkRepoFilePath(f);
-  const snapshot = `${storage}/snapshots/${commit}`;
-  const todo: string[] = [];
-  for (const f of files) {
-    const pointer = `${snapshot}/${f}`;
-    if (_exists(pointer)) continue;
-    const blob = `${storage}/blobs/${tree[f].lfs_sha256 ?? tree[f].blob_id}`;
-    if (_exists(blob)) _link(blob, pointer);
-    else todo.push(f);
-  }
-  const total = todo.reduce((s, f) => s + (tree![f].lfs_size ?? tree![f].size), 0);
-  const bar = options.progress === false || todo.length === 0 ? undefined : progressBar({
-    label: `${repo} (${todo.length} file${todo.length > 1 ? "s" : ""})`,
-    total,
-    unit: "bytes",
-  });
-  let done = 0;
-  const queue = [...todo];
-  const worker = async () => {
-    for (let f = queue.shift(); f !== undefined; f = queue.shift()) {
-      requests += await _fetchBlob(
-        { hub, repo, type, commit, path: f, entry: tree![f], storage, auth },
-        (n) => {
-          done += n;
-          bar?.update(done);
-        },
-      );
-      _link(`${storage}/blobs/${tree![f].lfs_sha256 ?? tree![f].blob_id}`, `${snapshot}/${f}`);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(options.concurrency ?? 4, todo.length) }, worker));
-  await bar?.finish("done");
-  return { path: snapshot, commit, files, downloaded: todo, requests };
+  return { hub, auth, commit, tree, countRequests: () => requests };
 }
 
 function _link(blob: string, pointer: string): void {
@@ -329,15 +377,62 @@ function _link(blob: string, pointer: string): void {
   Deno.symlinkSync(_relative(_dirname(pointer), blob), pointer);
 }
 
-interface _BlobJob {
+/** Where a repo file is: enough to build its `resolve` URL. */
+export interface RepoFileRef {
   hub: string;
   repo: string;
   type: RepoType;
   commit: string;
   path: string;
+  auth: Record<string, string>;
+}
+
+/**
+ * GETs a repo file through `/resolve/`, following redirects by hand so the token goes only to the
+ * Hub's own host, never to a CDN.
+ *
+ * @param ref The file.
+ * @param headers Extra headers (e.g. `range`).
+ * @returns The successful response and how many requests it took.
+ * @throws {Error} One line for HTTP errors (401, 404 …).
+ *
+ * @example
+ * ```ts ignore
+ * const { res } = await fetchRepoFile(ref, { range: "bytes=0-7" });
+ * ```
+ */
+export async function fetchRepoFile(
+  ref: RepoFileRef,
+  headers: Record<string, string> = {},
+): Promise<{ res: Response; requests: number }> {
+  const prefix = ref.type === "dataset" ? "datasets/" : "";
+  const encoded = ref.path.split("/").map(encodeURIComponent).join("/");
+  let url = `${ref.hub}/${prefix}${ref.repo}/resolve/${ref.commit}/${encoded}`;
+  let requests = 0;
+  for (let hop = 0; hop < 5; hop++) {
+    const sameHost = new URL(url).host === new URL(ref.hub).host;
+    requests++;
+    const res = await fetch(url, {
+      headers: { "accept-encoding": "identity", ...headers, ...(sameHost ? ref.auth : {}) },
+      redirect: "manual",
+    });
+    if (res.status >= 300 && res.status < 400 && res.headers.get("location")) {
+      await res.body?.cancel();
+      url = new URL(res.headers.get("location")!, url).href;
+      continue;
+    }
+    if (!res.ok) {
+      await res.body?.cancel();
+      throw _httpError(res.status, res.headers, ref.path, ref.repo, ref.type);
+    }
+    return { res, requests };
+  }
+  throw new Error(`${ref.repo}: too many redirects for ${ref.path}.`);
+}
+
+interface _BlobJob extends RepoFileRef {
   entry: _TreeEntry;
   storage: string;
-  auth: Record<string, string>;
 }
 
 /** Downloads one blob into `blobs/<etag>` via `<etag>.incomplete`, resuming and verifying. */
@@ -356,29 +451,7 @@ async function _fetchBlob(job: _BlobJob, onBytes: (n: number) => void): Promise<
     Deno.removeSync(incomplete);
     have = 0;
   }
-  const prefix = job.type === "dataset" ? "datasets/" : "";
-  const encoded = job.path.split("/").map(encodeURIComponent).join("/");
-  let url = `${job.hub}/${prefix}${job.repo}/resolve/${job.commit}/${encoded}`;
-  let requests = 0;
-  let res: Response | undefined;
-  // Follow redirects by hand: the token goes only to the Hub's own host, never to a CDN.
-  for (let hop = 0; hop < 5; hop++) {
-    const sameHost = new URL(url).host === new URL(job.hub).host;
-    const headers: Record<string, string> = { "accept-encoding": "identity", ...(sameHost ? job.auth : {}) };
-    if (have > 0) headers.range = `bytes=${have}-`;
-    requests++;
-    res = await fetch(url, { headers, redirect: "manual" });
-    if (res.status >= 300 && res.status < 400 && res.headers.get("location")) {
-      await res.body?.cancel();
-      url = new URL(res.headers.get("location")!, url).href;
-      continue;
-    }
-    break;
-  }
-  if (!res || !res.ok) {
-    await res?.body?.cancel();
-    throw _httpError(res?.status ?? 0, res?.headers ?? new Headers(), job.path, job.repo, job.type);
-  }
+  const { res, requests } = await fetchRepoFile(job, have > 0 ? { range: `bytes=${have}-` } : {});
   if (have > 0 && res.status !== 206) have = 0; // the server ignored the range: start over
   const file = await Deno.open(incomplete, {
     create: true,

@@ -12,3 +12,4 @@
 export * from "./hub_env.ts";
 export * from "./repo_id.ts";
 export * from "./download.ts";
+export * from "./model_info.ts";
