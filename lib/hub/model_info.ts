@@ -8,6 +8,7 @@
 import { type DownloadOptions, fetchRepoFile, resolveTree } from "./download.ts";
 import { hubCacheDir } from "./hub_env.ts";
 import { repoFolderName } from "./repo_id.ts";
+import { DTYPE_BYTES } from "../math/safetensors.ts";
 import { linearShapes, loraTrainableParams, type ModelShape } from "../adapters/lora.ts";
 
 /** What {@linkcode modelInfo} found. */
@@ -35,21 +36,6 @@ export interface ModelInfoOptions
   /** Targeted modules (default all linear layers of a Llama-style block). */
   targetModules?: string[];
 }
-
-const _BYTES: Record<string, number> = {
-  F64: 8,
-  F32: 4,
-  F16: 2,
-  BF16: 2,
-  I64: 8,
-  I32: 4,
-  I16: 2,
-  I8: 1,
-  U8: 1,
-  BOOL: 1,
-  F8_E4M3: 1,
-  F8_E5M2: 1,
-};
 
 /**
  * Reads a safetensors file's header with two range requests (8 bytes, then the header itself).
@@ -129,7 +115,7 @@ export async function modelInfo(repo: string, options: ModelInfoOptions = {}): P
     }
   }
   const params = Object.values(paramsByDtype).reduce((a, b) => a + b, 0);
-  const weightBytes = Object.entries(paramsByDtype).reduce((s, [d, n]) => s + n * (_BYTES[d] ?? 2), 0);
+  const weightBytes = Object.entries(paramsByDtype).reduce((s, [d, n]) => s + n * (DTYPE_BYTES[d] ?? 2), 0);
   const sizeOnDiskBytes = Object.values(tree).reduce((s, f) => s + (f.lfs_size ?? f.size), 0);
 
   // LoRA parameters from config.json when it is Llama-shaped, else ~0.5 % of the model.

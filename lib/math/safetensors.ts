@@ -12,17 +12,23 @@ export interface Tensor {
   data: Float32Array | Int32Array | BigInt64Array | Uint8Array | Int8Array | Float64Array;
 }
 
-const _SIZES: Record<string, number> = {
+/** Bytes per element of each safetensors dtype. */
+export const DTYPE_BYTES: Readonly<Record<string, number>> = {
   F64: 8,
   F32: 4,
   F16: 2,
   BF16: 2,
   I64: 8,
   I32: 4,
-  U8: 1,
+  I16: 2,
   I8: 1,
+  U8: 1,
   BOOL: 1,
+  F8_E4M3: 1,
+  F8_E5M2: 1,
 };
+
+const _DECODABLE = new Set(["F64", "F32", "F16", "BF16", "I64", "I32", "I8", "U8", "BOOL"]);
 
 function _f16(h: number): number {
   const s = h & 0x8000 ? -1 : 1, e = (h >> 10) & 0x1f, f = h & 0x3ff;
@@ -107,8 +113,8 @@ export function parseSafetensors(bytes: Uint8Array, name = "safetensors data"): 
     if (!v || typeof v.dtype !== "string" || !Array.isArray(v.shape) || !Array.isArray(v.data_offsets)) {
       bad(`tensor "${key}" lacks dtype, shape or data_offsets`);
     }
-    const size = _SIZES[v.dtype!];
-    if (!size) bad(`tensor "${key}" has unsupported dtype ${v.dtype}`);
+    const size = DTYPE_BYTES[v.dtype!];
+    if (!size || !_DECODABLE.has(v.dtype!)) bad(`tensor "${key}" has unsupported dtype ${v.dtype}`);
     const [start, end] = v.data_offsets!;
     const count = v.shape!.reduce((a, b) => a * b, 1);
     if (end - start !== count * size) {
