@@ -20,8 +20,8 @@ export interface ProgressOptions {
 
 /** A running progress bar. */
 export interface ProgressBar {
-  /** Report the amount done so far. */
-  update(done: number): Promise<void>;
+  /** Report the amount done so far; `detail` adds lines under the bar (e.g. one per file). */
+  update(done: number, detail?: string): Promise<void>;
   /** Draw the final frame. */
   finish(message?: string): Promise<void>;
 }
@@ -106,7 +106,7 @@ export function progressBar(options: ProgressOptions): ProgressBar {
   const kernel = inKernel();
   const tty = !kernel && Deno.stderr.isTerminal();
   const id = `ince-progress-${Deno.pid}-${++_ids}`;
-  let last = -Infinity, shown = false, done = 0;
+  let last = -Infinity, shown = false, done = 0, extra = "";
   const frame = () => progressLine(options.label, done, options.total, (performance.now() - t0) / 1000, unit);
   const draw = async (text: string) => {
     if (kernel) {
@@ -117,12 +117,14 @@ export function progressBar(options: ProgressOptions): ProgressBar {
     }
   };
   return {
-    async update(value: number): Promise<void> {
+    async update(value: number, detail?: string): Promise<void> {
       done = value;
+      extra = detail ?? "";
       const now = performance.now();
       if (now - last < interval) return;
       last = now;
-      await draw(frame());
+      // A terminal line is rewritten in place, so it shows the bar only.
+      await draw(extra && kernel ? `${frame()}\n${extra}` : frame());
     },
     async finish(message?: string): Promise<void> {
       const text = message ? `${frame()} · ${message}` : frame();

@@ -15,7 +15,7 @@
 import { createHash } from "node:crypto";
 import { type Env, hubCacheDir, hubEndpoint, hubOffline, hubToken } from "./hub_env.ts";
 import { checkRepoFilePath, repoFolderName, type RepoType } from "./repo_id.ts";
-import { progressBar } from "../display/progress.ts";
+import { formatBytes, progressBar } from "../display/progress.ts";
 
 /** Options for {@linkcode downloadModel} and {@linkcode downloadDataset}. */
 export interface DownloadOptions {
@@ -246,6 +246,12 @@ export async function downloadSnapshot(
     unit: "bytes",
   });
   let done = 0;
+  const inFlight = new Map<string, number>();
+  const detail = () =>
+    [...inFlight].map(([f, n]) => {
+      const size = tree![f].lfs_size ?? tree![f].size;
+      return `  ${f} ${Math.round((100 * n) / (size || 1))}% ${formatBytes(n)}/${formatBytes(size)}`;
+    }).join("\n");
   const queue = [...todo];
   const worker = async () => {
     for (let f = queue.shift(); f !== undefined; f = queue.shift()) {

@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
-import { downloadModel, downloadSnapshot } from "../lib/hub/download.ts";
-import { pythonPath } from "../lib/env/paths.ts";
-import { type FakeRepo, startFakeHub } from "./hub/fake_hub.ts";
+import { downloadModel, downloadSnapshot } from "../../lib/hub/download.ts";
+import { pythonPath } from "../../lib/env/paths.ts";
+import { type FakeRepo, startFakeHub } from "./fake_hub.ts";
 
 const enc = (s: string) => new TextEncoder().encode(s);
 function bytes(n: number, seed: number): Uint8Array {
@@ -242,8 +242,8 @@ Deno.test("a token reaches the Hub but never the CDN, and is stored nowhere in t
 });
 
 Deno.test("modelInfo() counts parameters from safetensors headers with range requests, downloading no weights", async () => {
-  const { serializeSafetensors } = await import("../lib/math/safetensors.ts");
-  const { modelInfo } = await import("../lib/hub/model_info.ts");
+  const { serializeSafetensors } = await import("../../lib/math/safetensors.ts");
+  const { modelInfo } = await import("../../lib/hub/model_info.ts");
   const config = { hidden_size: 64, intermediate_size: 128, num_hidden_layers: 2, num_attention_heads: 4 };
   const shard = (n: number) =>
     serializeSafetensors({
@@ -274,5 +274,56 @@ Deno.test("modelInfo() counts parameters from safetensors headers with range req
     );
   } finally {
     await hub.close();
+  }
+});
+
+Deno.test("downloadDataset() uses the datasets/ URLs and the datasets--org--name folder", async () => {
+  const { downloadDataset } = await import("../../lib/hub/download.ts");
+  const hub = startFakeHub(REPOS);
+  const cache = Deno.makeTempDirSync({ prefix: "ince-hub-ds-" });
+  try {
+    const dir = await downloadDataset("ince/data", opts(cache, hub.url));
+    assert.equal(dir, `${cache}/datasets--ince--data/snapshots/${hub.commitOf("ince/data")}`);
+    assert.equal(Deno.readTextFileSync(`${dir}/train.jsonl`), '{"a":1}\n');
+    assert.ok(hub.log.some((r) => r.path === "/api/datasets/ince/data/revision/main"));
+  } finally {
+    await hub.close();
+  }
+});
+
+Deno.test("cache folder, endpoint, token file and offline flag resolve exactly as Python's huggingface_hub does", async () => {
+  const { hubCacheDir, hubEndpoint, hubOffline, hubToken } = await import("../../lib/hub/hub_env.ts");
+  const home = Deno.makeTempDirSync({ prefix: "ince-home-" });
+  Deno.mkdirSync(`${home}/hfhome`);
+  Deno.writeTextFileSync(`${home}/hfhome/token`, "hf_fromfile\n");
+  const envs: Record<string, string>[] = [
+    { HOME: home },
+    { HOME: home, XDG_CACHE_HOME: `${home}/xdg` },
+    { HOME: home, HF_HOME: `${home}/hfhome`, HF_HUB_OFFLINE: "1" },
+    {
+      HOME: home,
+      HF_HOME: `${home}/hfhome`,
+      HF_HUB_CACHE: `${home}/hubcache`,
+      HF_ENDPOINT: "http://127.0.0.1:1/",
+    },
+    { HOME: home, HUGGINGFACE_HUB_CACHE: `${home}/legacy`, TRANSFORMERS_OFFLINE: "true" },
+  ];
+  const code =
+    `import json; from huggingface_hub import constants; from huggingface_hub.utils import get_token
+print(json.dumps([constants.HF_HUB_CACHE, constants.ENDPOINT, constants.HF_HUB_OFFLINE, get_token()]))`;
+  for (const env of envs) {
+    const out = await new Deno.Command(pythonPath(), {
+      args: ["-c", code],
+      env,
+      clearEnv: true,
+      stdout: "piped",
+    }).output();
+    const [cache, endpoint, offline, token] = JSON.parse(new TextDecoder().decode(out.stdout));
+    assert.deepEqual([hubCacheDir(env), hubEndpoint(env), hubOffline(env), hubToken(env) ?? null], [
+      cache,
+      endpoint,
+      offline,
+      token,
+    ], JSON.stringify(env));
   }
 });
