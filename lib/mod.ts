@@ -14,3 +14,4 @@ export * from "./math/mod.ts";
 export * from "./adapters/mod.ts";
 export * from "./display/mod.ts";
 export * from "./hub/mod.ts";
+export * from "./data/mod.ts";

@@ -1,0 +1,12 @@
+/**
+ * Datasets: JSONL in the common Hub shapes, validated, normalised to chats or preference pairs.
+ *
+ * @example
+ * ```ts
+ * import { parseDataset } from "./mod.ts";
+ * console.log(parseDataset('{"prompt": "a", "completion": "b"}', "x.jsonl").shape); // "prompt-completion"
+ * ```
+ *
+ * @module
+ */
+export * from "./load_dataset.ts";
