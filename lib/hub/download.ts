@@ -255,13 +255,16 @@ export async function downloadSnapshot(
   const queue = [...todo];
   const worker = async () => {
     for (let f = queue.shift(); f !== undefined; f = queue.shift()) {
+      inFlight.set(f, 0);
       requests += await _fetchBlob(
         { hub, repo, type, commit, path: f, entry: tree![f], storage, auth },
         (n) => {
           done += n;
-          bar?.update(done);
+          inFlight.set(f, inFlight.get(f)! + n);
+          bar?.update(done, detail());
         },
       );
+      inFlight.delete(f);
       _link(`${storage}/blobs/${tree![f].lfs_sha256 ?? tree![f].blob_id}`, `${snapshot}/${f}`);
     }
   };
