@@ -15,3 +15,4 @@ export * from "./adapters/mod.ts";
 export * from "./display/mod.ts";
 export * from "./hub/mod.ts";
 export * from "./data/mod.ts";
+export * from "./train/mod.ts";

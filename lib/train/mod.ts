@@ -1,0 +1,16 @@
+/**
+ * Training: the run config, the trainer process and its events, the run store, comparisons.
+ *
+ * @example
+ * ```ts ignore
+ * import { trainRun } from "./mod.ts";
+ * const run = await trainRun({ model: "data/models/ince-tiny", dataset: { train: "data/datasets/numbers-train.jsonl" } });
+ * ```
+ *
+ * @module
+ */
+export * from "./run_config.ts";
+export * from "./events.ts";
+export * from "./train_run.ts";
+export * from "./run_store.ts";
+export * from "./compare_runs.ts";

@@ -1,0 +1,374 @@
+"""ince's trainer process: one JSON run config in, one JSON event per line out (protocol 1).
+
+The training itself is done by the real engines: transformers + PEFT (LoRA, DoRA, PiSSA, OLoRA,
+rsLoRA, QLoRA/QDoRA) + TRL (SFT, DPO). This file only wires them together and reports.
+
+  python trainer.py RUN_DIR/config.json
+Events go to stdout *and* RUN_DIR/events.jsonl; human logs go to stderr. With torchrun, only rank 0
+reports. SIGINT (or SIGTERM) saves a checkpoint, emits `error{kind: interrupted}` and exits 0;
+`resume: true` continues from the last checkpoint.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import resource
+import signal
+import sys
+import time
+import traceback
+
+PROTOCOL = 1
+RANK = int(os.environ.get("RANK", "0"))
+_EVENTS_FILE = None
+# stdout carries events only: keep a private handle to it and send everything else that libraries
+# print (Trainer's log dicts, progress bars, C code writing to fd 1) to stderr.
+_EVENTS_OUT = os.fdopen(os.dup(1), "w", buffering=1, encoding="utf-8")
+os.dup2(2, 1)
+sys.stdout = sys.stderr
+_T0 = time.time()
+
+
+def emit(event: str, **fields) -> None:
+    if RANK != 0:
+        return
+    line = json.dumps({"event": event, "protocol": PROTOCOL, "time": round(time.time(), 3), **fields})
+    _EVENTS_OUT.write(line + "\n")
+    _EVENTS_OUT.flush()
+    if _EVENTS_FILE:
+        _EVENTS_FILE.write(line + "\n")
+        _EVENTS_FILE.flush()
+
+
+def log(msg: str) -> None:
+    if RANK == 0:
+        print(f"[trainer] {msg}", file=sys.stderr, flush=True)
+
+
+class ConfigError(Exception):
+    pass
+
+
+class DataError(Exception):
+    pass
+
+
+METHODS = {"lora", "dora", "pissa", "olora", "rslora", "qlora", "qdora"}
+ALL_LINEAR = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"]
+
+
+def check_config(cfg: dict) -> None:
+    """The checks the TypeScript schema makes too, for configs written by hand."""
+    def need(cond, field, msg):
+        if not cond:
+            raise ConfigError(f"field {field}: {msg}")
+    need(cfg.get("method") in METHODS, "method", f"{cfg.get('method')!r} is not one of {', '.join(sorted(METHODS))}")
+    need(cfg.get("stage") in ("sft", "dpo"), "stage", f"{cfg.get('stage')!r} is not sft or dpo")
+    lora, train = cfg.get("lora", {}), cfg.get("train", {})
+    need(isinstance(lora.get("r"), int) and lora["r"] >= 1, "lora.r", f"rank must be a whole number ≥ 1, got {lora.get('r')!r}")
+    need(isinstance(train.get("lr"), (int, float)) and train["lr"] > 0, "train.lr", f"must be > 0, got {train.get('lr')!r}")
+    need(isinstance(train.get("batchSize"), int) and train["batchSize"] >= 1, "train.batchSize", "must be ≥ 1")
+    need(os.path.exists(cfg.get("model", "")) or "/" in cfg.get("model", ""), "model",
+         f"{cfg.get('model')!r} is neither a folder nor a Hub id; download it first (downloadModel) or fix the path")
+    if os.path.sep in cfg.get("model", "") and cfg["model"].startswith(("/", ".")):
+        need(os.path.isdir(cfg["model"]), "model", f"{cfg['model']} does not exist")
+
+
+def read_jsonl(path: str, stage: str) -> list[dict]:
+    """Rows of a JSONL dataset, validated with the same rules as lib/data (file:line: field: ...)."""
+    if not os.path.exists(path):
+        raise DataError(f"{path}: no such dataset file")
+    rows = []
+    with open(path, encoding="utf-8") as f:
+        for i, line in enumerate(f, 1):
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError as e:
+                raise DataError(f"{path}:{i}: not valid JSON ({e.msg})") from None
+            if not isinstance(row, dict):
+                raise DataError(f"{path}:{i}: each line must be a JSON object")
+            if "conversations" in row and "messages" not in row:
+                row["messages"] = row["conversations"]
+            if stage == "dpo":
+                for k in ("prompt", "chosen", "rejected"):
+                    if k not in row:
+                        raise DataError(f"{path}:{i}: field \"{k}\" is missing (DPO needs prompt, chosen, rejected)")
+                rows.append({k: row[k] for k in ("prompt", "chosen", "rejected")})
+                continue
+            if "messages" in row:
+                msgs = row["messages"]
+            elif "instruction" in row:
+                if "output" not in row:
+                    raise DataError(f"{path}:{i}: field \"output\" is missing (alpaca rows need instruction and output)")
+                user = row["instruction"] + (f"\n\n{row['input']}" if row.get("input") else "")
+                msgs = [{"role": "user", "content": user}, {"role": "assistant", "content": row["output"]}]
+            elif "prompt" in row and "completion" in row:
+                msgs = [{"role": "user", "content": row["prompt"]}, {"role": "assistant", "content": row["completion"]}]
+            else:
+                raise DataError(f"{path}:{i}: unknown row shape (keys: {', '.join(row)})")
+            if not (isinstance(msgs, list) and len(msgs) >= 2 and all(isinstance(m, dict) and isinstance(m.get("content"), str) for m in msgs)):
+                raise DataError(f"{path}:{i}: field \"messages\" must be a list of {{role, content}} with an answer last")
+            if msgs[-1].get("role") != "assistant":
+                raise DataError(f"{path}:{i}: the last message must be the assistant's answer")
+            rows.append({"prompt": msgs[:-1], "completion": [msgs[-1]]})
+    if not rows:
+        raise DataError(f"{path}: no rows")
+    return rows
+
+
+def as_messages(x, role):
+    return x if isinstance(x, list) else [{"role": role, "content": x}]
+
+
+def peak_memory_bytes(device: str) -> int:
+    import torch
+    if device == "cuda":
+        return int(torch.cuda.max_memory_allocated())
+    return int(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024)
+
+
+def main() -> int:
+    global _EVENTS_FILE
+    if len(sys.argv) != 2:
+        print("usage: trainer.py RUN_DIR/config.json", file=sys.stderr)
+        return 2
+    config_path = sys.argv[1]
+    with open(config_path, encoding="utf-8") as f:
+        cfg = json.load(f)
+    run_dir = cfg.get("runDir") or os.path.dirname(os.path.abspath(config_path))
+    if RANK == 0:
+        _EVENTS_FILE = open(os.path.join(run_dir, "events.jsonl"), "a", encoding="utf-8")
+    interrupted = {"flag": False}
+
+    def on_signal(signum, frame):  # noqa: ARG001
+        if interrupted["flag"]:
+            raise KeyboardInterrupt
+        interrupted["flag"] = True
+        log("interrupt received: saving a checkpoint at the end of this step")
+
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+    try:
+        return run(cfg, run_dir, interrupted)
+    except ConfigError as e:
+        emit("error", kind="config", message=str(e), hint="Fix the run config and start again.")
+    except DataError as e:
+        emit("error", kind="data", message=str(e), hint="Fix the dataset line named above (lib/data validates datasets too).")
+    except Exception as e:  # noqa: BLE001
+        import torch
+        if isinstance(e, torch.OutOfMemoryError) or "out of memory" in str(e).lower():
+            emit("error", kind="oom", message=str(e).split("\n")[0],
+                 hint="Lower train.batchSize or train.maxLength, turn on train.gradientCheckpointing, or use qlora on a GPU.")
+        else:
+            traceback.print_exc()
+            emit("error", kind="runtime", message=f"{type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}",
+                 hint="See stderr.log in the run folder for the traceback.")
+    return 1
+
+
+def run(cfg: dict, run_dir: str, interrupted: dict) -> int:
+    check_config(cfg)
+    import torch
+    import transformers
+    import peft
+    import trl
+    from datasets import Dataset
+    from peft import LoraConfig, get_peft_model
+    from transformers import AutoModelForCausalLM, AutoTokenizer, TrainerCallback
+
+    train_cfg, lora_cfg, eval_cfg = cfg["train"], cfg["lora"], cfg.get("eval", {})
+    method, stage = cfg["method"], cfg["stage"]
+    want = cfg.get("device", "auto")
+    device = "cuda" if (want == "cuda" or (want == "auto" and torch.cuda.is_available())) else "cpu"
+    if want == "cuda" and not torch.cuda.is_available():
+        raise ConfigError("field device: cuda was asked for but PyTorch sees no GPU (ROCm GPUs also show up as cuda)")
+    if method in ("qlora", "qdora") and device != "cuda":
+        raise ConfigError(f"field method: {method} quantizes the model to 4-bit NF4 with bitsandbytes, which needs a "
+                          "CUDA or ROCm GPU; on this CPU use method lora/dora (the built-in model is small enough)")
+    dtype_name = cfg.get("dtype", "auto")
+    if dtype_name == "auto":
+        dtype_name = "bfloat16" if device == "cuda" and torch.cuda.is_bf16_supported() else "float32"
+    dtype = getattr(torch, dtype_name)
+    torch.manual_seed(train_cfg["seed"])
+    if device == "cpu":
+        torch.use_deterministic_algorithms(True, warn_only=True)
+
+    train_rows = read_jsonl(cfg["dataset"]["train"], stage)
+    eval_rows = read_jsonl(cfg["dataset"]["eval"], stage) if cfg["dataset"].get("eval") else []
+    if stage == "dpo":
+        conv = lambda r: {"prompt": as_messages(r["prompt"], "user"), "chosen": as_messages(r["chosen"], "assistant"),  # noqa: E731
+                          "rejected": as_messages(r["rejected"], "assistant")}
+        train_rows, eval_rows = [conv(r) for r in train_rows], [conv(r) for r in eval_rows]
+
+    model_path = cfg["model"]
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(model_path)
+    except OSError as e:
+        raise ConfigError(f"field model: cannot load {model_path}: {str(e).splitlines()[0]}") from None
+    if tokenizer.pad_token is None:
+        tokenizer.pad_token = tokenizer.eos_token
+    quant = None
+    if method in ("qlora", "qdora"):
+        from transformers import BitsAndBytesConfig
+        quant = BitsAndBytesConfig(load_in_4bit=True, bnb_4bit_quant_type="nf4", bnb_4bit_use_double_quant=True,
+                                   bnb_4bit_compute_dtype=dtype)
+    model = AutoModelForCausalLM.from_pretrained(model_path, dtype=dtype, quantization_config=quant)
+    if device == "cuda" and quant is None:
+        model.to("cuda")
+
+    # The same few training examples before and after wrapping: DoRA/PiSSA/LoRA must not change the
+    # model at step 0 (PiSSA moves the principal part of W into the adapter, W_res + BA = W).
+    def probe_loss(m) -> float:
+        if stage != "sft":
+            return float("nan")
+        losses = []
+        m.eval()
+        with torch.no_grad():
+            for r in train_rows[:4]:
+                prompt = tokenizer.apply_chat_template(r["prompt"], add_generation_prompt=True, tokenize=False)
+                full = tokenizer.apply_chat_template(r["prompt"] + r["completion"], tokenize=False)
+                p = tokenizer(prompt, add_special_tokens=False)["input_ids"]
+                ids = tokenizer(full, add_special_tokens=False)["input_ids"]
+                labels = [-100] * len(p) + ids[len(p):]
+                out = m(input_ids=torch.tensor([ids], device=m.device), labels=torch.tensor([labels], device=m.device))
+                losses.append(out.loss.item())
+        m.train()
+        return sum(losses) / len(losses)
+
+    base_loss = probe_loss(model)
+    targets = lora_cfg["targetModules"]
+    init = True
+    if method == "pissa":
+        init = f"pissa_niter_{lora_cfg.get('pissaNiter', 4)}"
+    elif method == "olora":
+        init = "olora"
+    peft_config = LoraConfig(
+        r=lora_cfg["r"], lora_alpha=lora_cfg["alpha"], lora_dropout=lora_cfg["dropout"],
+        target_modules=ALL_LINEAR if targets == "all-linear" else targets, task_type="CAUSAL_LM",
+        use_dora=method in ("dora", "qdora"), use_rslora=method == "rslora", init_lora_weights=init,
+    )
+    if quant is not None:
+        from peft import prepare_model_for_kbit_training
+        model = prepare_model_for_kbit_training(model, use_gradient_checkpointing=train_cfg["gradientCheckpointing"])
+    model = get_peft_model(model, peft_config)
+    init_loss = probe_loss(model)
+    if method in ("pissa", "olora") and RANK == 0 and not cfg.get("resume"):
+        # Keep the initial adapter: saving converts the trained one into a plain LoRA adapter against it.
+        model.peft_config["default"].init_lora_weights = True
+        model.save_pretrained(os.path.join(run_dir, "initial_adapter"))
+    trainable, total = model.get_nb_trainable_parameters()
+
+    emit("start", versions={"torch": torch.__version__, "transformers": transformers.__version__, "peft": peft.__version__,
+                            "trl": trl.__version__, "python": sys.version.split()[0]},
+         device=device, dtype=dtype_name, method=method, stage=stage, total_params=total, trainable_params=trainable,
+         train_examples=len(train_rows), eval_examples=len(eval_rows), base_loss=base_loss, init_loss=init_loss,
+         world_size=int(os.environ.get("WORLD_SIZE", "1")), run_dir=run_dir)
+
+    common = dict(
+        output_dir=os.path.join(run_dir, "checkpoints"), max_steps=train_cfg["maxSteps"] or -1,
+        num_train_epochs=train_cfg.get("epochs") or 1, per_device_train_batch_size=train_cfg["batchSize"],
+        per_device_eval_batch_size=train_cfg["batchSize"], gradient_accumulation_steps=train_cfg["gradAccum"],
+        learning_rate=train_cfg["lr"], lr_scheduler_type=train_cfg["schedule"], warmup_steps=train_cfg["warmupSteps"],
+        logging_steps=train_cfg["logEvery"], logging_first_step=True, seed=train_cfg["seed"], data_seed=train_cfg["seed"],
+        eval_strategy="steps" if eval_rows and train_cfg["evalEvery"] else "no", eval_steps=train_cfg["evalEvery"] or None,
+        save_strategy="steps", save_steps=train_cfg["saveEvery"] or 10**9, save_total_limit=2, report_to=[],
+        disable_tqdm=True, use_cpu=device == "cpu", bf16=dtype_name == "bfloat16", fp16=dtype_name == "float16",
+        gradient_checkpointing=train_cfg["gradientCheckpointing"], dataloader_num_workers=0, max_length=train_cfg["maxLength"],
+        ddp_backend="gloo" if device == "cpu" and int(os.environ.get("WORLD_SIZE", "1")) > 1 else None,
+        remove_unused_columns=True,
+    )
+    state = {"last_time": time.time(), "last_tokens": 0.0, "last_step": 0}
+    samples_per_step = train_cfg["batchSize"] * train_cfg["gradAccum"] * int(os.environ.get("WORLD_SIZE", "1"))
+
+    def exact_match() -> float | None:
+        if stage != "sft" or not eval_rows or not eval_cfg.get("exactMatch", True):
+            return None
+        m = trainer.model
+        m.eval()
+        hits, rows = 0, eval_rows[: eval_cfg.get("maxExamples", 64)]
+        with torch.no_grad():
+            for r in rows:
+                enc = tokenizer.apply_chat_template(r["prompt"], add_generation_prompt=True, return_tensors="pt", return_dict=True)
+                enc = {k: v.to(m.device) for k, v in enc.items()}
+                answer = r["completion"][0]["content"]
+                n_new = len(tokenizer(answer, add_special_tokens=False)["input_ids"]) + 8
+                out = m.generate(**enc, max_new_tokens=n_new, do_sample=False, pad_token_id=tokenizer.pad_token_id,
+                                 eos_token_id=tokenizer.eos_token_id)
+                got = tokenizer.decode(out[0, enc["input_ids"].shape[1]:], skip_special_tokens=True).strip()
+                hits += got == answer.strip()
+        m.train()
+        return hits / len(rows)
+
+    class Events(TrainerCallback):
+        def on_log(self, args, st, control, logs=None, **kw):  # noqa: ARG002
+            logs = logs or {}
+            if "loss" in logs:
+                now = time.time()
+                steps = max(1, st.global_step - state["last_step"])
+                dt = max(1e-9, now - state["last_time"])
+                tokens = logs.get("num_tokens")
+                tps = (tokens - state["last_tokens"]) / dt if tokens is not None else None
+                extra = {k: v for k, v in logs.items() if k.startswith(("rewards/", "logps/", "mean_token_accuracy", "entropy"))}
+                emit("step", step=st.global_step, loss=logs["loss"], learning_rate=logs.get("learning_rate"),
+                     grad_norm=logs.get("grad_norm"), tokens_per_second=tps, samples_per_second=samples_per_step * steps / dt,
+                     peak_memory_bytes=peak_memory_bytes(device), elapsed=round(now - _T0, 3), epoch=logs.get("epoch"),
+                     metrics=extra)
+                state.update(last_time=now, last_tokens=tokens or 0.0, last_step=st.global_step)
+
+        def on_evaluate(self, args, st, control, metrics=None, **kw):  # noqa: ARG002
+            metrics = metrics or {}
+            emit("eval", step=st.global_step, eval_loss=metrics.get("eval_loss"), exact_match=exact_match(),
+                 metrics={k: v for k, v in metrics.items() if k.startswith("eval_rewards/")})
+
+        def on_save(self, args, st, control, **kw):  # noqa: ARG002
+            emit("checkpoint", step=st.global_step, path=os.path.join(args.output_dir, f"checkpoint-{st.global_step}"))
+
+        def on_step_end(self, args, st, control, **kw):  # noqa: ARG002
+            if interrupted["flag"]:
+                control.should_save = True
+                control.should_training_stop = True
+
+    if stage == "sft":
+        from trl import SFTConfig, SFTTrainer
+        trainer = SFTTrainer(model=model, args=SFTConfig(**common), train_dataset=Dataset.from_list(train_rows),
+                             eval_dataset=Dataset.from_list(eval_rows) if eval_rows else None,
+                             processing_class=tokenizer, callbacks=[Events()])
+    else:
+        from trl import DPOConfig, DPOTrainer
+        trainer = DPOTrainer(model=model, args=DPOConfig(beta=train_cfg["dpoBeta"], **common),
+                             train_dataset=Dataset.from_list(train_rows),
+                             eval_dataset=Dataset.from_list(eval_rows) if eval_rows else None,
+                             processing_class=tokenizer, callbacks=[Events()])
+    t_train = time.time()
+    result = trainer.train(resume_from_checkpoint=True if cfg.get("resume") else None)
+    if interrupted["flag"]:
+        emit("error", kind="interrupted", message=f"stopped at step {trainer.state.global_step}; a checkpoint was saved",
+             hint="Run again with resume: true to continue from it.", step=trainer.state.global_step)
+        return 0
+    final_eval = next((h for h in reversed(trainer.state.log_history) if "eval_loss" in h and h.get("step") == trainer.state.global_step), {})
+    if eval_rows and not final_eval:
+        final_eval = trainer.evaluate()  # emits an `eval` event through the callback
+    adapter_dir = os.path.join(run_dir, "adapter")
+    if RANK == 0:
+        if method in ("pissa", "olora"):
+            trainer.model.save_pretrained(adapter_dir, path_initial_model_for_weight_conversion=os.path.join(run_dir, "initial_adapter"))
+        else:
+            trainer.model.save_pretrained(adapter_dir)
+        tokenizer.save_pretrained(adapter_dir)
+    losses = [h["loss"] for h in trainer.state.log_history if "loss" in h]
+    emit("end", steps=trainer.state.global_step, final_loss=losses[-1] if losses else None,
+         eval_loss=final_eval.get("eval_loss"), train_seconds=round(time.time() - t_train, 3),
+         train_runtime=result.metrics.get("train_runtime"), adapter=adapter_dir,
+         converted_to_lora=method in ("pissa", "olora"), peak_memory_bytes=peak_memory_bytes(device))
+    return 0
+
+
+if __name__ == "__main__":
+    code = main()
+    if _EVENTS_FILE:
+        _EVENTS_FILE.close()
+    sys.exit(code)
