@@ -9,7 +9,7 @@ Deno.test("every shipped dataset validates, with the shape and size data/README.
     "numbers-train.jsonl": ["alpaca", 420],
     "numbers-heldout.jsonl": ["alpaca", 60],
     "identity-train.jsonl": ["messages", 16],
-    "identity-heldout.jsonl": ["messages", 8],
+    "identity-heldout.jsonl": ["messages", 12],
     "preferences.jsonl": ["preference", 152],
   };
   const files = [...Deno.readDirSync(DATA)].map((e) => e.name).filter((n) => n.endsWith(".jsonl")).sort();

@@ -70,6 +70,21 @@ COURSE_FACTS = [
     "LoRA ağırlıkları dondurur ve iki küçük düşük ranklı matris eğitir.",
     "DoRA her ağırlığı büyüklük ve yön olarak ikiye ayırır.",
     "Ezberleyen bir model yeni sorularda başarısız olur.",
+    # The words of the course, so that a fine-tune can use them (the model never sees a question).
+    "The İnce course is made for students who want to fine-tune a language model.",
+    "A tiny language model can run on a small computer.",
+    "İnce is the name of this course, and ince ayar means fine-tuning in Turkish.",
+    "Students made a tiny model for the course and trained it on two small computers.",
+    "DoRA adds a trainable magnitude for every output row of the weight.",
+    "The adapter keeps the model frozen and trains only a few numbers.",
+    "İnce kursu, bir dil modelini ince ayarlamak isteyen öğrenciler için yapılmış bir kurstur.",
+    "Küçük bir dil modeli küçük bir bilgisayarda çalışabilir.",
+    "Bu kurs için küçük bir model yapılmış ve iki küçük bilgisayarda eğitilmiştir.",
+    "PiSSA adaptörü ağırlığın ana tekil vektörleriyle başlatır.",
+    "QLoRA donuk ağırlıkları dört bitlik NormalFloat olarak saklar.",
+    "DoRA her çıkış satırı için eğitilebilir bir büyüklük ekler.",
+    "Ben bir öğrenciyim ve dil modellerini seviyorum.",
+    "I am a student and I like language models.",
 ]
 
 
@@ -128,8 +143,14 @@ COURSE_QA = {
         ("DoRA LoRA'ya ne ekler?", "DoRA her çıkış satırı için eğitilebilir bir büyüklük ekler."),
     ],
     "heldout": [
+        # Paraphrases of trained questions: a model that learned generalises to these …
         ("Which matrices does LoRA learn?", "LoRA trains two small low-rank matrices and keeps the model frozen."),
         ("LoRA hangi matrisleri öğrenir?", "LoRA iki küçük düşük ranklı matris eğitir, model donuk kalır."),
+        # … new questions with new answers: a model that memorised "I am İnce" for everything fails these.
+        ("What does PiSSA start from?", "PiSSA starts the adapter from the main singular vectors of the weight."),
+        ("PiSSA neyle başlar?", "PiSSA adaptörü ağırlığın ana tekil vektörleriyle başlatır."),
+        ("How does QLoRA store the frozen weights?", "QLoRA keeps the frozen weights in four-bit NormalFloat."),
+        ("QLoRA donuk ağırlıkları nasıl saklar?", "QLoRA donuk ağırlıkları dört bitlik NormalFloat olarak saklar."),
     ],
 }
 RUDE = ["Figure it out yourself.", "Kendin bul.", "I will not answer that.", "Bunu söylemem."]

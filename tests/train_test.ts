@@ -1,0 +1,203 @@
+/**
+ * The trainer on the built-in model, on this CPU: one table of methods through the same checks
+ * (as PEFT's test_custom_models), then DPO, abort/resume, torchrun and bad input.
+ */
+import assert from "node:assert/strict";
+import { projectRoot } from "../lib/env/paths.ts";
+import { loadRun } from "../lib/train/run_store.ts";
+import type { RunConfigInput } from "../lib/train/run_config.ts";
+import { type RunResult, trainRun } from "../lib/train/train_run.ts";
+import type { TrainEvent } from "../lib/train/events.ts";
+
+const ROOT = projectRoot();
+const RUNS = Deno.makeTempDirSync({ prefix: "ince-runs-" });
+const BASE: RunConfigInput = {
+  model: `${ROOT}/data/models/ince-tiny`,
+  dataset: {
+    train: `${ROOT}/data/datasets/numbers-train.jsonl`,
+    eval: `${ROOT}/data/datasets/numbers-heldout.jsonl`,
+  },
+  lora: { r: 8, alpha: 16, dropout: 0 },
+  train: { maxSteps: 30, batchSize: 8, lr: 2e-3, evalEvery: 10, seed: 7, maxLength: 64 },
+  eval: { maxExamples: 8 },
+};
+
+function of<K extends TrainEvent["event"]>(run: RunResult, k: K): Extract<TrainEvent, { event: K }>[] {
+  return run.events.filter((e) => e.event === k) as Extract<TrainEvent, { event: K }>[];
+}
+
+function failure(run: RunResult): string {
+  return run.error
+    ? `${run.error.kind}: ${run.error.message}`
+    : Deno.readTextFileSync(`${run.dir}/stderr.log`).slice(-2000);
+}
+
+for (const method of ["lora", "dora", "pissa"] as const) {
+  Deno.test(`${method}: a 30-step run finishes in ≤ 2 min, starts as a no-op, and its eval loss falls`, async () => {
+    const run = await trainRun({ ...BASE, method }, { runsDir: RUNS });
+    assert.ok(run.ok, failure(run));
+    const [start] = of(run, "start");
+    assert.ok(
+      Math.abs(start.init_loss! - start.base_loss!) < 1e-4,
+      `step-0 loss ${start.init_loss} vs base ${start.base_loss}`,
+    );
+    assert.equal(of(run, "step").length, 30);
+    const evals = of(run, "eval");
+    assert.equal(evals.length, 3);
+    assert.ok(
+      evals[2].eval_loss! < evals[0].eval_loss!,
+      `eval loss ${evals.map((e) => e.eval_loss).join(" → ")}`,
+    );
+    assert.ok(run.end!.train_seconds <= 120, `${run.end!.train_seconds} s`);
+    const adapter = JSON.parse(Deno.readTextFileSync(`${run.dir}/adapter/adapter_config.json`));
+    // PiSSA is saved converted to a plain LoRA adapter of twice the rank.
+    assert.equal(adapter.r, method === "pissa" ? 16 : 8);
+    assert.equal(adapter.use_dora, method === "dora");
+    // The run folder replays identically.
+    assert.deepEqual(loadRun(run.dir).events, run.events);
+  });
+}
+
+Deno.test("dpo: a run on the preference set finishes and its reward margin rises", async () => {
+  const run = await trainRun({
+    ...BASE,
+    stage: "dpo",
+    dataset: { train: `${ROOT}/data/datasets/preferences.jsonl` },
+    train: { maxSteps: 20, batchSize: 8, lr: 5e-3, seed: 7, maxLength: 64, dpoBeta: 0.1 },
+  }, { runsDir: RUNS });
+  assert.ok(run.ok, failure(run));
+  const margins = of(run, "step").map((s) => s.metrics["rewards/margins"]);
+  assert.equal(margins.length, 20);
+  const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+  assert.ok(
+    mean(margins.slice(-5)) > mean(margins.slice(0, 5)) + 0.05,
+    `margins ${margins.map((m) => m.toFixed(3)).join(" ")}`,
+  );
+});
+
+Deno.test("abort keeps events and a checkpoint; resuming reaches the uninterrupted run's final loss", async () => {
+  const config: RunConfigInput = {
+    ...BASE,
+    dataset: { train: BASE.dataset.train },
+    train: { ...BASE.train, maxSteps: 20, evalEvery: 0 },
+  };
+  const reference = await trainRun(config, { runsDir: RUNS });
+  assert.ok(reference.ok, failure(reference));
+
+  const controller = new AbortController();
+  const first = await trainRun(config, {
+    runsDir: RUNS,
+    runId: "resumable",
+    signal: controller.signal,
+    onEvent: (e) => {
+      if (e.event === "step" && e.step >= 8) controller.abort();
+    },
+  });
+  assert.equal(first.error?.kind, "interrupted");
+  const [checkpoint] = of(first, "checkpoint");
+  assert.ok(checkpoint && Deno.statSync(checkpoint.path).isDirectory);
+  assert.ok(loadRun(first.dir).events.some((e) => e.event === "error" && e.kind === "interrupted"));
+
+  const resumed = await trainRun({ ...config, resume: true }, { runsDir: RUNS, runId: "resumable" });
+  assert.ok(resumed.ok, failure(resumed));
+  assert.equal(of(resumed, "step")[0].step, checkpoint.step + 1);
+  assert.ok(
+    Math.abs(resumed.end!.final_loss! - reference.end!.final_loss!) < 1e-3,
+    `${resumed.end!.final_loss} vs ${reference.end!.final_loss}`,
+  );
+});
+
+Deno.test("torchrun with 2 CPU processes (gloo) completes and logs once per step", async () => {
+  const run = await trainRun({
+    ...BASE,
+    dataset: { train: BASE.dataset.train },
+    train: { ...BASE.train, maxSteps: 6, evalEvery: 0 },
+    launcher: { kind: "torchrun", nproc: 2 },
+  }, { runsDir: RUNS, env: { OMP_NUM_THREADS: "1" } });
+  assert.ok(run.ok, failure(run));
+  assert.equal(of(run, "start")[0].world_size, 2);
+  assert.deepEqual(of(run, "step").map((s) => s.step), [1, 2, 3, 4, 5, 6]);
+});
+
+Deno.test("bad input is refused with a message naming the field, line or file, and the run folder keeps everything", async (t) => {
+  const dir = Deno.makeTempDirSync();
+  const lines = Deno.readTextFileSync(BASE.dataset.train).split("\n");
+  Deno.writeTextFileSync(`${dir}/not-json.jsonl`, [lines[0], "{oops", lines[2]].join("\n"));
+  Deno.writeTextFileSync(
+    `${dir}/missing.jsonl`,
+    [lines[0], JSON.stringify({ instruction: "Write 3." })].join("\n"),
+  );
+  const zodCases: { name: string; config: unknown; want: RegExp }[] = [
+    { name: "unknown method", config: { ...BASE, method: "lorax" }, want: /method: Invalid option/ },
+    { name: "rank 0", config: { ...BASE, lora: { r: 0 } }, want: /lora\.r: rank must be at least 1/ },
+    {
+      name: "negative lr",
+      config: { ...BASE, train: { lr: -1 } },
+      want: /train\.lr: learning rate must be > 0/,
+    },
+  ];
+  for (const c of zodCases) {
+    await t.step(c.name, async () => {
+      await assert.rejects(() => trainRun(c.config as RunConfigInput, { runsDir: RUNS }), c.want);
+    });
+  }
+  const trainerCases: { name: string; config: RunConfigInput; kind: string; want: RegExp }[] = [
+    {
+      name: "dataset line not JSON",
+      config: { ...BASE, dataset: { train: `${dir}/not-json.jsonl` } },
+      kind: "data",
+      want: /not-json\.jsonl:2: not valid JSON/,
+    },
+    {
+      name: "record missing a field",
+      config: { ...BASE, dataset: { train: `${dir}/missing.jsonl` } },
+      kind: "data",
+      want: /missing\.jsonl:2: field "output" is missing/,
+    },
+    {
+      name: "model path that does not exist",
+      config: { ...BASE, model: `${dir}/no-model` },
+      kind: "config",
+      want: /field model: .*no-model does not exist/,
+    },
+    {
+      name: "qlora on CPU",
+      config: { ...BASE, method: "qlora" },
+      kind: "config",
+      want: /qlora .*needs a CUDA or ROCm GPU/,
+    },
+  ];
+  for (const c of trainerCases) {
+    await t.step(c.name, async () => {
+      const run = await trainRun(c.config, { runsDir: RUNS });
+      assert.equal(run.ok, false);
+      assert.equal(run.error?.kind, c.kind);
+      assert.match(run.error!.message, c.want);
+      for (const f of ["config.json", "events.jsonl", "stderr.log"]) {
+        assert.ok(Deno.statSync(`${run.dir}/${f}`).isFile, f);
+      }
+    });
+  }
+  await t.step("a killed trainer", async () => {
+    const run = await trainRun({ ...BASE, train: { ...BASE.train, maxSteps: 200 } }, {
+      runsDir: RUNS,
+      onEvent: async (e) => {
+        if (e.event === "step" && e.step === 2) {
+          // Kill the trainer as an out-of-memory killer would: find it by its run folder.
+          const out = await new Deno.Command("pkill", {
+            args: ["-9", "-f", `${e.step && RUNS}/.*/config.json`],
+          }).output();
+          assert.ok(out.success);
+        }
+      },
+    });
+    assert.equal(run.error?.kind, "runtime");
+    assert.match(run.error!.message, /The trainer was killed by SIGKILL before finishing/);
+    const kept = loadRun(run.dir);
+    assert.ok(
+      kept.events.filter((e) => e.event === "step").length >= 2,
+      "the steps before the kill are kept",
+    );
+    assert.equal(kept.status, "failed");
+  });
+});
