@@ -16,3 +16,4 @@ export * from "./display/mod.ts";
 export * from "./hub/mod.ts";
 export * from "./data/mod.ts";
 export * from "./train/mod.ts";
+export * from "./infer/mod.ts";

@@ -1,0 +1,12 @@
+/**
+ * Inference: ask a model (with or without an adapter) questions.
+ *
+ * @example
+ * ```ts ignore
+ * import { generate } from "./mod.ts";
+ * console.log(await generate("data/models/ince-tiny", ["Who are you?"]));
+ * ```
+ *
+ * @module
+ */
+export * from "./generate.ts";
