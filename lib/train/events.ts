@@ -41,7 +41,7 @@ export const TrainEventSchema = z.discriminatedUnion("event", [
     peak_memory_bytes: z.number(),
     elapsed: z.number(),
     epoch: num,
-    metrics: z.record(z.string(), z.number()).default({}),
+    metrics: z.record(z.string(), z.number().nullable()).default({}),
   }),
   z.object({
     event: z.literal("eval"),
@@ -49,7 +49,7 @@ export const TrainEventSchema = z.discriminatedUnion("event", [
     step: z.number(),
     eval_loss: num,
     exact_match: num,
-    metrics: z.record(z.string(), z.number()).default({}),
+    metrics: z.record(z.string(), z.number().nullable()).default({}),
   }),
   z.object({ event: z.literal("checkpoint"), ...base, step: z.number(), path: z.string() }),
   z.object({

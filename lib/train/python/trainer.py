@@ -31,10 +31,21 @@ sys.stdout = sys.stderr
 _T0 = time.time()
 
 
+def _finite(x):
+    """JSON has no NaN/Infinity: a loss that is not a number is reported as null."""
+    if isinstance(x, float) and not math.isfinite(x):
+        return None
+    if isinstance(x, dict):
+        return {k: _finite(v) for k, v in x.items()}
+    if isinstance(x, list):
+        return [_finite(v) for v in x]
+    return x
+
+
 def emit(event: str, **fields) -> None:
     if RANK != 0:
         return
-    line = json.dumps({"event": event, "protocol": PROTOCOL, "time": round(time.time(), 3), **fields})
+    line = json.dumps(_finite({"event": event, "protocol": PROTOCOL, "time": round(time.time(), 3), **fields}), allow_nan=False)
     _EVENTS_OUT.write(line + "\n")
     _EVENTS_OUT.flush()
     if _EVENTS_FILE:
@@ -224,7 +235,7 @@ def run(cfg: dict, run_dir: str, interrupted: dict) -> int:
     # model at step 0 (PiSSA moves the principal part of W into the adapter, W_res + BA = W).
     def probe_loss(m) -> float:
         if stage != "sft":
-            return float("nan")
+            return None
         losses = []
         m.eval()
         with torch.no_grad():
