@@ -1,0 +1,35 @@
+import assert from "node:assert/strict";
+import { projectRoot } from "../lib/env/paths.ts";
+import { listRuns, loadRun, replayRun } from "../lib/train/run_store.ts";
+import { summarizeRun } from "../lib/train/compare_runs.ts";
+import type { TrainEvent } from "../lib/train/events.ts";
+
+const RECORDED = `${projectRoot()}/data/runs`;
+
+Deno.test("the shipped recorded runs load, parse with the event schemas and replay identically", async () => {
+  const runs = listRuns(RECORDED);
+  assert.deepEqual(runs.map((r) => r.id).sort(), ["numbers-dora", "numbers-lora", "numbers-pissa"]);
+  for (const run of runs) {
+    assert.equal(run.status, "done");
+    const replayed: TrainEvent[] = [];
+    await replayRun(run, { onEvent: (e) => void replayed.push(e) });
+    assert.deepEqual(replayed, run.events);
+    assert.ok(!JSON.stringify(run.config).includes("/work/"), "paths are relative to the project");
+    const row = summarizeRun(run.id, { ...run, ok: true });
+    assert.equal(row.method, run.id.replace("numbers-", ""));
+    assert.ok(row.exactMatch !== null && row.exactMatch > 0.3, `${run.id}: exact match ${row.exactMatch}`);
+  }
+});
+
+Deno.test("loadRun() names the folder and what is missing, and the line of a corrupt event", () => {
+  assert.throws(
+    () => loadRun("/nonexistent/run"),
+    /\/nonexistent\/run: not a run folder \(needs config\.json and events\.jsonl\)/,
+  );
+  const dir = Deno.makeTempDirSync();
+  Deno.copyFileSync(`${RECORDED}/numbers-lora/config.json`, `${dir}/config.json`);
+  const lines = Deno.readTextFileSync(`${RECORDED}/numbers-lora/events.jsonl`).split("\n");
+  lines[2] = '{"event": "step", "protocol": 1}';
+  Deno.writeTextFileSync(`${dir}/events.jsonl`, lines.join("\n"));
+  assert.throws(() => loadRun(dir), /events\.jsonl:3: bad event, field time/);
+});
