@@ -22,6 +22,8 @@ model = get_peft_model(AutoModelForCausalLM.from_pretrained(model_dir, dtype=tor
                                   target_modules=["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"]))
 args = SFTConfig(output_dir=out_dir, max_steps=steps, per_device_train_batch_size=8, learning_rate=2e-3, logging_steps=1,
                  seed=7, data_seed=7, report_to=[], disable_tqdm=True, use_cpu=True, save_strategy="no", max_length=64,
-                 dataloader_num_workers=0)
+                 dataloader_num_workers=0, lr_scheduler_type="cosine", logging_first_step=True,
+                 # TRL defaults these on; ince sets them from its config (float32 on CPU, no checkpointing).
+                 bf16=False, fp16=False, gradient_checkpointing=False)
 result = SFTTrainer(model=model, args=args, train_dataset=Dataset.from_list(rows), processing_class=tok).train()
 print(json.dumps({"steps": steps, "train_runtime": result.metrics["train_runtime"]}))

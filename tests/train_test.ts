@@ -201,3 +201,14 @@ Deno.test("bad input is refused with a message naming the field, line or file, a
     assert.equal(kept.status, "failed");
   });
 });
+
+Deno.test("same seed and config give the same loss curve on the CPU", async () => {
+  const config: RunConfigInput = {
+    ...BASE,
+    dataset: { train: BASE.dataset.train },
+    train: { ...BASE.train, maxSteps: 10, evalEvery: 0 },
+  };
+  const [a, b] = [await trainRun(config, { runsDir: RUNS }), await trainRun(config, { runsDir: RUNS })];
+  assert.ok(a.ok && b.ok);
+  assert.deepEqual(of(a, "step").map((s) => s.loss), of(b, "step").map((s) => s.loss));
+});
