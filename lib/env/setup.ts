@@ -8,6 +8,7 @@
 
 import { cacheDir, projectRoot } from "./paths.ts";
 import { detectProfile, type Profile } from "./profile.ts";
+import { exists } from "../util/fs.ts";
 
 /** The Deno version the project pins (also in the README's commands). */
 export const DENO_VERSION = "2.9.6";
@@ -40,15 +41,6 @@ export interface SetupResult {
   kernelSpec: string;
   /** Seconds each step took. */
   seconds: Record<string, number>;
-}
-
-function _exists(path: string): boolean {
-  try {
-    Deno.statSync(path);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 async function _run(
@@ -163,7 +155,7 @@ export async function setup(options: SetupOptions = {}): Promise<SetupResult> {
   const denoDir = `${cache}/tools/deno-${DENO_VERSION}`;
   const deno = `${denoDir}/node_modules/deno/deno`;
   await timed("deno", async () => {
-    if (!_exists(deno)) {
+    if (!exists(deno)) {
       say(`· installing Deno ${DENO_VERSION} into ${denoDir}`);
       Deno.mkdirSync(denoDir, { recursive: true });
       await _run(
@@ -190,9 +182,9 @@ export async function setup(options: SetupOptions = {}): Promise<SetupResult> {
   const python = `${venv}/bin/python`;
   const marker = `${venv}/.ince-complete`;
   await timed("python", async () => {
-    if (_exists(marker)) return;
+    if (exists(marker)) return;
     // An interrupted install leaves no marker: start it again from scratch.
-    if (_exists(venv)) Deno.removeSync(venv, { recursive: true });
+    if (exists(venv)) Deno.removeSync(venv, { recursive: true });
     say(`· creating the ${profile} Python environment in ${venv} (first time only; PyTorch is large)`);
     const t0 = performance.now();
     await _run(basePython, ["-m", "venv", venv], "Creating the Python environment");
@@ -243,7 +235,7 @@ export async function setup(options: SetupOptions = {}): Promise<SetupResult> {
     };
     const text = JSON.stringify(template, null, 2) + "\n";
     Deno.mkdirSync(`${venv}/share/jupyter/kernels/ince`, { recursive: true });
-    if (!_exists(kernelSpec) || Deno.readTextFileSync(kernelSpec) !== text) {
+    if (!exists(kernelSpec) || Deno.readTextFileSync(kernelSpec) !== text) {
       Deno.writeTextFileSync(kernelSpec, text);
     }
   });

@@ -16,6 +16,7 @@ import { createHash } from "node:crypto";
 import { type Env, hubCacheDir, hubEndpoint, hubOffline, hubToken } from "./hub_env.ts";
 import { checkRepoFilePath, repoFolderName, type RepoType } from "./repo_id.ts";
 import { formatBytes, progressBar } from "../display/progress.ts";
+import { exists } from "../util/fs.ts";
 
 /** Options for {@linkcode downloadModel} and {@linkcode downloadDataset}. */
 export interface DownloadOptions {
@@ -140,15 +141,6 @@ function _filter(files: string[], allow?: string[], ignore?: string[]): string[]
   );
 }
 
-function _exists(path: string): boolean {
-  try {
-    Deno.statSync(path); // follows symlinks: a dangling pointer does not count
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 function _writeAtomic(path: string, text: string): void {
   Deno.mkdirSync(path.slice(0, path.lastIndexOf("/")), { recursive: true });
   const tmp = `${path}.${Deno.pid}.tmp`;
@@ -234,9 +226,9 @@ export async function downloadSnapshot(
   const todo: string[] = [];
   for (const f of files) {
     const pointer = `${snapshot}/${f}`;
-    if (_exists(pointer)) continue;
+    if (exists(pointer)) continue;
     const blob = `${storage}/blobs/${tree[f].lfs_sha256 ?? tree[f].blob_id}`;
-    if (_exists(blob)) _link(blob, pointer);
+    if (exists(blob)) _link(blob, pointer);
     else todo.push(f);
   }
   const total = todo.reduce((s, f) => s + (tree![f].lfs_size ?? tree![f].size), 0);
@@ -341,7 +333,7 @@ export async function resolveTree(
     commit = String(info.sha ?? "");
     if (!_COMMIT.test(commit)) throw new Error(`${repo}: the Hub gave no commit for revision ${revision}.`);
     const ref = `${storage}/refs/${revision}`;
-    if (!_exists(ref) || Deno.readTextFileSync(ref) !== commit) _writeAtomic(ref, commit);
+    if (!exists(ref) || Deno.readTextFileSync(ref) !== commit) _writeAtomic(ref, commit);
   }
 
   // 2. The tree at that commit: immutable, so cached forever (shared with Python).
@@ -551,7 +543,7 @@ function _fromCache(
     }
   }
   const files = _filter(all.sort(), options.allowPatterns, options.ignorePatterns);
-  const missing = files.filter((f) => !_exists(`${snapshot}/${f}`));
+  const missing = files.filter((f) => !exists(`${snapshot}/${f}`));
   if (missing.length) {
     throw miss(`${missing.length} file(s) are not cached (${missing.slice(0, 3).join(", ")})`);
   }

@@ -7,6 +7,7 @@
  */
 import { projectRoot, pythonPath } from "../env/paths.ts";
 import { INCE_KERNEL, readNotebook } from "./read_notebook.ts";
+import { readLines } from "../util/lines.ts";
 
 /** Options for {@linkcode runNotebooks}. */
 export interface RunNotebooksOptions {
@@ -138,20 +139,12 @@ export async function runNotebooks(
 
   const stderrText = new Response(child.stderr).text();
   const results: NotebookResult[] = [];
-  let buffer = "";
-  for await (const chunk of child.stdout.pipeThrough(new TextDecoderStream())) {
-    buffer += chunk;
-    let nl: number;
-    while ((nl = buffer.indexOf("\n")) >= 0) {
-      const line = buffer.slice(0, nl);
-      buffer = buffer.slice(nl + 1);
-      if (!line.trim()) continue;
-      const event = JSON.parse(line) as RunEvent;
-      options.onEvent?.(event);
-      if (event.event === "done") {
-        const { event: _, ...result } = event;
-        results.push(result);
-      }
+  for await (const line of readLines(child.stdout)) {
+    const event = JSON.parse(line) as RunEvent;
+    options.onEvent?.(event);
+    if (event.event === "done") {
+      const { event: _, ...result } = event;
+      results.push(result);
     }
   }
   const status = await child.status;

@@ -6,6 +6,8 @@
  */
 import { projectRoot, pythonPath } from "../env/paths.ts";
 import { parseEvent, type TrainEvent } from "./events.ts";
+import { exists } from "../util/fs.ts";
+import { readLines } from "../util/lines.ts";
 import { parseRunConfig, type RunConfig, type RunConfigInput } from "./run_config.ts";
 
 /** Options for {@linkcode trainRun} and {@linkcode trainEvents}. */
@@ -39,18 +41,9 @@ function _abs(path: string): string {
   return path.startsWith("/") ? path : `${Deno.cwd()}/${path}`;
 }
 
-function _exists(path: string): boolean {
-  try {
-    Deno.statSync(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /** Makes relative paths absolute (a notebook's cwd is its own folder; the trainer's is not). */
 function _resolvePaths(config: RunConfig): RunConfig {
-  const model = _exists(config.model) ? _abs(config.model) : config.model;
+  const model = exists(config.model) ? _abs(config.model) : config.model;
   return {
     ...config,
     model,
@@ -104,7 +97,7 @@ export async function* trainEvents(
   const runsDir = _abs(options.runsDir ?? `${projectRoot()}/runs`);
   const id = options.runId ?? newRunId(config.method);
   const dir = `${runsDir}/${id}`;
-  if (config.resume && !_exists(`${dir}/checkpoints`)) {
+  if (config.resume && !exists(`${dir}/checkpoints`)) {
     throw new Error(
       `Cannot resume run ${id}: ${dir}/checkpoints does not exist. Pass the runId of an interrupted run.`,
     );
@@ -158,19 +151,12 @@ export async function* trainEvents(
     }
   })();
 
-  let finished = false, n = 0, buffer = "";
-  for await (const chunk of child.stdout.pipeThrough(new TextDecoderStream())) {
-    buffer += chunk;
-    let nl: number;
-    while ((nl = buffer.indexOf("\n")) >= 0) {
-      const line = buffer.slice(0, nl);
-      buffer = buffer.slice(nl + 1);
-      if (!line.trim()) continue;
-      const event = parseEvent(line, `${dir}: event ${++n}`);
-      if (event.event === "end" || event.event === "error") finished = true;
-      await options.onEvent?.(event);
-      yield event;
-    }
+  let finished = false, n = 0;
+  for await (const line of readLines(child.stdout)) {
+    const event = parseEvent(line, `${dir}: event ${++n}`);
+    if (event.event === "end" || event.event === "error") finished = true;
+    await options.onEvent?.(event);
+    yield event;
   }
   const status = await child.status;
   await stderrDone;
