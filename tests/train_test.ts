@@ -185,7 +185,7 @@ Deno.test("bad input is refused with a message naming the field, line or file, a
         if (e.event === "step" && e.step === 2) {
           // Kill the trainer as an out-of-memory killer would: find it by its run folder.
           const out = await new Deno.Command("pkill", {
-            args: ["-9", "-f", `${e.step && RUNS}/.*/config.json`],
+            args: ["-9", "-f", `${RUNS}/.*/config.json`],
           }).output();
           assert.ok(out.success);
         }

@@ -81,10 +81,10 @@ def check_config(cfg: dict) -> None:
     need(isinstance(lora.get("r"), int) and lora["r"] >= 1, "lora.r", f"rank must be a whole number ≥ 1, got {lora.get('r')!r}")
     need(isinstance(train.get("lr"), (int, float)) and train["lr"] > 0, "train.lr", f"must be > 0, got {train.get('lr')!r}")
     need(isinstance(train.get("batchSize"), int) and train["batchSize"] >= 1, "train.batchSize", "must be ≥ 1")
-    need(os.path.exists(cfg.get("model", "")) or "/" in cfg.get("model", ""), "model",
-         f"{cfg.get('model')!r} is neither a folder nor a Hub id; download it first (downloadModel) or fix the path")
-    if os.path.sep in cfg.get("model", "") and cfg["model"].startswith(("/", ".")):
-        need(os.path.isdir(cfg["model"]), "model", f"{cfg['model']} does not exist")
+    model = cfg.get("model", "")
+    # A path must exist; anything else is a Hub id that transformers looks up in the shared cache.
+    if model.startswith(("/", ".")):
+        need(os.path.isdir(model), "model", f"{model} does not exist; fix the path or download the model first (downloadModel)")
 
 
 def read_jsonl(path: str, stage: str) -> list[dict]:
