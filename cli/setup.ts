@@ -1,5 +1,5 @@
 /**
- * `deno task setup [--profile cpu|cuda|rocm] [--quiet] [--prune]`: make this machine ready (idempotent).
+ * `deno task setup [--profile cpu|cuda|rocm] [--quiet] [--prune] [--browser]`: make this machine ready (idempotent).
  *
  * @module
  */
@@ -13,6 +13,7 @@ const { values } = parseArgs({
     profile: { type: "string" },
     quiet: { type: "boolean", default: false },
     prune: { type: "boolean", default: false },
+    browser: { type: "boolean", default: false },
   },
 });
 if (values.profile && !(PROFILES as readonly string[]).includes(values.profile)) {
@@ -25,6 +26,7 @@ try {
     profile: values.profile as Profile | undefined,
     quiet: values.quiet,
     prune: values.prune,
+    browser: values.browser,
   });
   if (!values.quiet) {
     console.error(

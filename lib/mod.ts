@@ -17,3 +17,4 @@ export * from "./hub/mod.ts";
 export * from "./data/mod.ts";
 export * from "./train/mod.ts";
 export * from "./infer/mod.ts";
+export * from "./viz/mod.ts";

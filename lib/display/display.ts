@@ -54,16 +54,20 @@ function _jupyter(): _Jupyter | undefined {
  *
  * @param bundle The mime bundle.
  * @param options Display id / update.
- * @returns The same bundle, for tests and plain scripts.
+ * @returns Outside the kernel the same bundle, for tests and plain scripts; inside it `undefined`, so
+ *   `await display(…)` as a cell's last line does not print the bundle a second time.
  *
  * @example
  * ```ts
  * import { display } from "./display.ts";
  * const b = await display({ "text/plain": "hello" });
- * console.log(b["text/plain"]); // "hello"
+ * console.log(b?.["text/plain"]); // "hello"
  * ```
  */
-export async function display(bundle: MimeBundle, options: DisplayOptions = {}): Promise<MimeBundle> {
+export async function display(
+  bundle: MimeBundle,
+  options: DisplayOptions = {},
+): Promise<MimeBundle | undefined> {
   const j = _jupyter();
   if (j) {
     await j.display(bundle, {
@@ -71,6 +75,7 @@ export async function display(bundle: MimeBundle, options: DisplayOptions = {}):
       ...(options.displayId ? { display_id: options.displayId } : {}),
       ...(options.update ? { update: true } : {}),
     });
+    return undefined;
   }
   return bundle;
 }

@@ -26,6 +26,8 @@ export interface SetupOptions {
   env?: Record<string, string | undefined>;
   /** Delete the cached environments of older pins (each is several GB). */
   prune?: boolean;
+  /** Also make sure a Chromium for the browser tests exists (Debian's `chromium`, via apt as root). */
+  browser?: boolean;
 }
 
 /** What {@linkcode setup} put where. */
@@ -39,6 +41,8 @@ export interface SetupResult {
   python: string;
   /** The installed kernelspec file. */
   kernelSpec: string;
+  /** The Chromium found or installed (with `browser: true`). */
+  chromium?: string;
   /** Seconds each step took. */
   seconds: Record<string, number>;
 }
@@ -245,6 +249,71 @@ export async function setup(options: SetupOptions = {}): Promise<SetupResult> {
     await _run(deno, ["install", "--frozen"], "Installing npm dependencies from deno.lock", { cwd: root });
   });
 
+  // 5. Optionally a browser, for the tests that open exported HTML and JupyterLab.
+  let chromium: string | undefined;
+  if (options.browser) chromium = await timed("browser", () => ensureChromium({ env, say }));
+
   say(`✓ set-up done (${profile}): python ${python}`);
-  return { profile, deno, venv, python, kernelSpec, seconds };
+  return { profile, deno, venv, python, kernelSpec, seconds, ...(chromium ? { chromium } : {}) };
+}
+
+/**
+ * Finds Chromium (`INCE_CHROMIUM`, then `/usr/bin/chromium`, then `chromium` on PATH), installing
+ * Debian's `chromium` package with apt when missing and running as root.
+ *
+ * @param options Environment and a logger.
+ * @returns The browser's path.
+ * @throws {Error} When none is found and it cannot be installed, saying how to install it.
+ *
+ * @example
+ * ```ts ignore
+ * const browser = await ensureChromium();
+ * ```
+ */
+export async function ensureChromium(
+  options: { env?: Record<string, string | undefined>; say?: (line: string) => void } = {},
+): Promise<string> {
+  const env = options.env ?? Deno.env.toObject();
+  const found = findChromium(env);
+  if (found) return found;
+  const root = Deno.uid?.() === 0;
+  const apt = exists("/usr/bin/apt-get");
+  if (!root || !apt) {
+    throw new Error(
+      "Chromium was not found (needed by the browser tests). Install it (Debian/Ubuntu: " +
+        "`sudo apt-get install chromium`) or set INCE_CHROMIUM to a Chromium/Chrome binary.",
+    );
+  }
+  options.say?.("· installing Debian's chromium for the browser tests (apt-get)");
+  const aptEnv = { DEBIAN_FRONTEND: "noninteractive" };
+  await _run("apt-get", ["update", "-qq"], "apt-get update", { env: aptEnv });
+  await _run("apt-get", ["install", "-y", "-qq", "chromium"], "Installing chromium with apt-get", {
+    env: aptEnv,
+  });
+  const installed = findChromium(env);
+  if (!installed) throw new Error("apt-get installed chromium but no chromium binary was found on PATH.");
+  return installed;
+}
+
+/**
+ * The Chromium binary to use, if any: `INCE_CHROMIUM`, `/usr/bin/chromium`, or `chromium` on PATH.
+ *
+ * @param env The environment to read.
+ * @returns Its path, or undefined.
+ *
+ * @example
+ * ```ts
+ * import { findChromium } from "./setup.ts";
+ * console.log(typeof (findChromium(Deno.env.toObject()) ?? "none")); // string
+ * ```
+ */
+export function findChromium(
+  env: Record<string, string | undefined> = Deno.env.toObject(),
+): string | undefined {
+  const candidates = [
+    env.INCE_CHROMIUM,
+    "/usr/bin/chromium",
+    ...(env.PATH ?? "").split(":").filter(Boolean).map((d) => `${d}/chromium`),
+  ];
+  return candidates.find((p): p is string => !!p && exists(p));
 }

@@ -34,6 +34,8 @@ export const TrainEventSchema = z.discriminatedUnion("event", [
     ...base,
     step: z.number(),
     loss: z.number(),
+    /** Tokens seen so far (the trainer's cumulative count; absent in older recorded runs). */
+    tokens: num,
     learning_rate: num,
     grad_norm: num,
     tokens_per_second: num,

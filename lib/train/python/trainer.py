@@ -324,7 +324,7 @@ def run(cfg: dict, run_dir: str, interrupted: dict) -> int:
                 tokens = logs.get("num_tokens")
                 tps = (tokens - state["last_tokens"]) / dt if tokens is not None else None
                 extra = {k: v for k, v in logs.items() if k.startswith(("rewards/", "logps/", "mean_token_accuracy", "entropy"))}
-                emit("step", step=st.global_step, loss=logs["loss"], learning_rate=logs.get("learning_rate"),
+                emit("step", step=st.global_step, loss=logs["loss"], tokens=tokens, learning_rate=logs.get("learning_rate"),
                      grad_norm=logs.get("grad_norm"), tokens_per_second=tps, samples_per_second=samples_per_step * steps / dt,
                      peak_memory_bytes=peak_memory_bytes(device), elapsed=round(now - _T0, 3), epoch=logs.get("epoch"),
                      metrics=extra)
