@@ -1,13 +1,84 @@
 /**
  * `deno task nb <command>`: notebook tools.
- *   nb run <notebook|dir>... [--out DIR] [--timeout S] [--html]
+ *   nb run <notebook|dir>... [--out DIR] [--timeout S] [--html] [--param name=value]...
+ *   nb student <notebook|dir>... [--out DIR]
+ *   nb check <notebook|dir>... [--no-typecheck] [--allow-outputs]
+ *   nb new <module> "<title>"
  *
  * @module
  */
 import { parseArgs } from "node:util";
 import { describeFailure, runNotebooks } from "../lib/notebook/run_notebooks.ts";
+import { readNotebook } from "../lib/notebook/read_notebook.ts";
+import { writeNotebook } from "../lib/notebook/write_notebook.ts";
+import { stripSolutions } from "../lib/notebook/student_notebook.ts";
+import { checkNotebook, formatProblem } from "../lib/notebook/check_notebook.ts";
+import { newLesson } from "../lib/notebook/new_lesson.ts";
 
-const USAGE = "usage: deno task nb run <notebook|dir>... [--out DIR] [--timeout S] [--html]";
+const USAGE = [
+  "usage: deno task nb run <notebook|dir>... [--out DIR] [--timeout S] [--html] [--param name=value]...",
+  "       deno task nb student <notebook|dir>... [--out DIR]",
+  "       deno task nb check <notebook|dir>... [--no-typecheck] [--allow-outputs]",
+  '       deno task nb new <module> "<title>"',
+].join("\n");
+
+function _notebooks(paths: string[]): string[] {
+  if (!paths.length) throw new Error("give at least one notebook or folder.");
+  const out: string[] = [];
+  for (const p of paths) {
+    const stat = Deno.statSync(p);
+    if (stat.isDirectory) {
+      for (const e of [...Deno.readDirSync(p)].sort((a, b) => a.name.localeCompare(b.name))) {
+        if (e.isFile && e.name.endsWith(".ipynb")) out.push(`${p.replace(/\/$/, "")}/${e.name}`);
+      }
+    } else out.push(p);
+  }
+  return out;
+}
+
+function student(args: string[]): number {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: { out: { type: "string", default: "out/student" } },
+  });
+  Deno.mkdirSync(values.out, { recursive: true });
+  for (const path of _notebooks(positionals)) {
+    const dest = `${values.out}/${path.split("/").pop()}`;
+    writeNotebook(dest, stripSolutions(readNotebook(path), { where: path }));
+    console.error(`✓ ${path} → ${dest}`);
+  }
+  return 0;
+}
+
+async function check(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      "no-typecheck": { type: "boolean", default: false },
+      "allow-outputs": { type: "boolean", default: false },
+    },
+  });
+  let bad = 0;
+  for (const path of _notebooks(positionals)) {
+    const problems = await checkNotebook(path, {
+      typecheck: !values["no-typecheck"],
+      noOutputs: !values["allow-outputs"],
+    });
+    for (const p of problems) console.error(`✗ ${formatProblem(path, p)}`);
+    if (!problems.length) console.error(`✓ ${path}`);
+    bad += problems.length ? 1 : 0;
+  }
+  return bad ? 1 : 0;
+}
+
+function scaffold(args: string[]): number {
+  if (args.length !== 2) throw new Error(`expects a module and a title.\n${USAGE}`);
+  const { notebook, gradeTest } = newLesson(args[0], args[1]);
+  console.error(`✓ created ${notebook}\n✓ grading test ${gradeTest}`);
+  return 0;
+}
 
 async function run(args: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -17,8 +88,15 @@ async function run(args: string[]): Promise<number> {
       out: { type: "string", default: "out" },
       timeout: { type: "string", default: "600" },
       html: { type: "boolean", default: false },
+      param: { type: "string", multiple: true, default: [] },
     },
   });
+  const params: Record<string, string> = {};
+  for (const p of values.param) {
+    const eq = p.indexOf("=");
+    if (eq < 1) throw new Error(`--param ${p}: expected name=value, e.g. --param STEPS=20.`);
+    params[p.slice(0, eq)] = p.slice(eq + 1);
+  }
   const timeout = Number(values.timeout);
   if (!Number.isFinite(timeout) || timeout < 0) {
     throw new Error(`--timeout ${values.timeout} is not a number of seconds.`);
@@ -28,6 +106,7 @@ async function run(args: string[]): Promise<number> {
     out: values.out,
     timeout,
     html: values.html,
+    params,
     onEvent: (e) => {
       if (e.event === "start") console.error(`▶ ${e.notebook} (${e.cells} cells)`);
       if (e.event === "done" && e.ok) {
@@ -48,6 +127,9 @@ async function run(args: string[]): Promise<number> {
 const [command, ...rest] = Deno.args;
 try {
   if (command === "run") Deno.exit(await run(rest));
+  if (command === "student") Deno.exit(student(rest));
+  if (command === "check") Deno.exit(await check(rest));
+  if (command === "new") Deno.exit(scaffold(rest));
   console.error(command ? `nb: unknown command "${command}". ${USAGE}` : USAGE);
   Deno.exit(2);
 } catch (e) {

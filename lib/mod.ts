@@ -18,3 +18,4 @@ export * from "./data/mod.ts";
 export * from "./train/mod.ts";
 export * from "./infer/mod.ts";
 export * from "./viz/mod.ts";
+export * from "./grade/mod.ts";

@@ -3,7 +3,7 @@
  *
  * @module
  */
-import * as ort from "onnxruntime-node";
+import type * as Ort from "onnxruntime-node";
 import type { Matrix } from "./matrix.ts";
 import { gemmModel } from "./_onnx_gemm.ts";
 
@@ -17,18 +17,26 @@ export interface MatmulOptions {
   backend?: "plain" | "onnx";
 }
 
-const _sessions = new Map<string, Promise<ort.InferenceSession>>();
+const _sessions = new Map<string, Promise<Ort.InferenceSession>>();
+let _ort: Promise<typeof Ort> | undefined;
 
-function _session(transA: boolean, transB: boolean): Promise<ort.InferenceSession> {
+/** onnxruntime, loaded on first use: importing the math (e.g. in a sandboxed exercise) needs no native addon. */
+function _onnx(): Promise<typeof Ort> {
+  return _ort ??= import("onnxruntime-node");
+}
+
+function _session(transA: boolean, transB: boolean): Promise<Ort.InferenceSession> {
   const key = `${transA}${transB}`;
   let s = _sessions.get(key);
   if (!s) {
-    s = ort.InferenceSession.create(gemmModel(transA, transB), {
-      graphOptimizationLevel: "all",
-      // Idle worker threads must not spin: on a 2-core laptop they would steal the CPU from the
-      // JavaScript work (QR, Jacobi) that runs between products.
-      extra: { session: { intra_op: { allow_spinning: "0" }, inter_op: { allow_spinning: "0" } } },
-    });
+    s = _onnx().then((ort) =>
+      ort.InferenceSession.create(gemmModel(transA, transB), {
+        graphOptimizationLevel: "all",
+        // Idle worker threads must not spin: on a 2-core laptop they would steal the CPU from the
+        // JavaScript work (QR, Jacobi) that runs between products.
+        extra: { session: { intra_op: { allow_spinning: "0" }, inter_op: { allow_spinning: "0" } } },
+      })
+    );
     _sessions.set(key, s);
   }
   return s;
@@ -101,6 +109,7 @@ export async function matmul(a: Matrix, b: Matrix, options: MatmulOptions = {}):
   const backend = options.backend ?? (m * k * n < 64 ** 3 ? "plain" : "onnx");
   if (backend === "plain" || m === 0 || n === 0 || k === 0) return matmulPlain(a, b, options);
   const session = await _session(!!options.transA, !!options.transB);
+  const ort = await _onnx();
   const result = await session.run({
     A: new ort.Tensor("float32", a.data, [a.rows, a.cols]),
     B: new ort.Tensor("float32", b.data, [b.rows, b.cols]),

@@ -7,6 +7,8 @@
  */
 import { projectRoot, pythonPath } from "../env/paths.ts";
 import { INCE_KERNEL, readNotebook } from "./read_notebook.ts";
+import { injectParameters } from "./inject_parameters.ts";
+import { writeNotebook } from "./write_notebook.ts";
 import { readLines } from "../util/lines.ts";
 
 /** Options for {@linkcode runNotebooks}. */
@@ -23,6 +25,8 @@ export interface RunNotebooksOptions {
   onEvent?: (event: RunEvent) => void;
   /** Extra environment for the runner and kernel. */
   env?: Record<string, string>;
+  /** Lesson parameters (`name → value`): a cell setting them is injected after the `parameters` cell. */
+  params?: Record<string, string>;
 }
 
 /** Why a notebook failed. */
@@ -118,8 +122,19 @@ export async function runNotebooks(
   const python = pythonPath();
   const out = options.out ?? "out";
   Deno.mkdirSync(out, { recursive: true });
+  const sources: Record<string, string> = {};
+  const tmp = options.params && Object.keys(options.params).length
+    ? Deno.makeTempDirSync({ prefix: "ince-params-" })
+    : null;
+  if (tmp) {
+    for (const [i, path] of notebooks.entries()) {
+      sources[path] = `${tmp}/${i}.ipynb`;
+      writeNotebook(sources[path], injectParameters(readNotebook(path), options.params!, { where: path }));
+    }
+  }
   const job = {
     notebooks,
+    sources,
     out: Deno.realPathSync(out),
     timeout: options.timeout === 0 ? null : options.timeout ?? 600,
     html: options.html ?? false,
@@ -149,6 +164,7 @@ export async function runNotebooks(
   }
   const status = await child.status;
   const stderr = await stderrText;
+  if (tmp) Deno.removeSync(tmp, { recursive: true });
   if (results.length !== notebooks.length) {
     throw new Error(
       `The notebook runner stopped early (exit ${status.code}) after ${results.length} of ${notebooks.length} notebooks:\n` +

@@ -69,7 +69,9 @@ def _first_line(text: str) -> str:
 
 
 def run_one(job: dict, path: str) -> bool:
-    nb = nbformat.read(path, as_version=4)
+    # With parameters, the TypeScript side writes the injected copy elsewhere ("sources"); the
+    # notebook still runs from its own folder and keeps its own name.
+    nb = nbformat.read(job.get("sources", {}).get(path, path), as_version=4)
     name = os.path.basename(path)
     out_path = os.path.join(job["out"], name)
     emit({"event": "start", "notebook": path, "cells": len(nb.cells)})

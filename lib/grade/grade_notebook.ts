@@ -1,0 +1,238 @@
+/**
+ * Grading a notebook: each exercise cell of the student's notebook runs in its own Deno process with
+ * narrow permissions (read only `data/`, no net, env, run, write or FFI; no code from strings; a time
+ * limit) against the tests of the lesson — visible and hidden — which the student's code cannot read.
+ *
+ * @module
+ */
+import { dirname, resolve } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { projectRoot } from "../env/paths.ts";
+import { type Notebook, readNotebook } from "../notebook/read_notebook.ts";
+import { cellSource, cellTags, exerciseMeta } from "../notebook/cells.ts";
+import { cellModule, splitImports } from "../notebook/extract_code.ts";
+
+/** The result of one exercise. */
+export interface ExerciseResult {
+  id: string;
+  points: number;
+  max: number;
+  /** "passed", or why not (the failing assertion, "timed out", a permission error, a missing cell). */
+  message: string;
+}
+
+/** The result of grading one notebook; the JSON `deno task grade --json` writes. */
+export interface GradeReport {
+  notebook: string;
+  points: number;
+  max: number;
+  exercises: ExerciseResult[];
+}
+
+/** Options for {@linkcode gradeNotebook}. */
+export interface GradeOptions {
+  /** The lesson whose tests (with hidden ones) grade the notebook (default: the notebook itself). */
+  source?: string;
+  /** Time limit per exercise in seconds (default 30). */
+  timeoutSeconds?: number;
+  /** Folders the student's code may read (default: the project's `data/`). */
+  allowRead?: string[];
+}
+
+interface _Exercise {
+  id: string;
+  points: number;
+  tests: string[];
+}
+
+function _exercises(nb: Notebook): _Exercise[] {
+  const out: _Exercise[] = [];
+  for (const cell of nb.cells) {
+    const tags = cellTags(cell), meta = exerciseMeta(cell);
+    if (tags.includes("exercise") && meta.exercise) {
+      out.push({ id: meta.exercise, points: meta.points ?? 1, tests: [] });
+    } else if (tags.includes("tests") && meta.exercise) {
+      out.find((e) => e.id === meta.exercise)?.tests.push(cellSource(cell));
+    }
+  }
+  return out;
+}
+
+/** Top-level names a cell declares, to export them to the tests. */
+function _declared(body: string): string[] {
+  const names = [
+    ...body.matchAll(
+      /^(?:export\s+)?(?:async\s+)?(?:function\*?|class|const|let|var)\s+([A-Za-z_$][\w$]*)/gm,
+    ),
+  ].map((m) => m[1]);
+  return [...new Set(names)];
+}
+
+/** Why a student's cell may not be run, or null. */
+function _forbidden(code: string, imports: string[], root: string): string | null {
+  if (/\bimport\s*\(/.test(code)) return "uses dynamic import(), which graded code may not";
+  if (/\bnew\s+Worker\b/.test(code)) return "starts a Worker, which graded code may not";
+  const map = Object.keys(JSON.parse(Deno.readTextFileSync(`${root}/deno.json`)).imports ?? {});
+  const lib = pathToFileURL(`${root}/lib/`).href;
+  for (const s of imports) {
+    const ok = s.startsWith(lib) || s === "node:assert" || s === "node:assert/strict" || map.includes(s);
+    if (!ok) {
+      return `imports "${s}": graded code may import only ../../lib/…, node:assert and the project's packages`;
+    }
+  }
+  return null;
+}
+
+async function _runExercise(
+  student: string,
+  exercise: _Exercise,
+  imports: { student: string[]; source: string[] },
+  options: { fromDir: string; timeoutSeconds: number; allowRead: string[]; root: string },
+): Promise<string> {
+  const dir = Deno.makeTempDirSync({ prefix: "ince-grade-" });
+  try {
+    // The student's module: the imports of the student's cells, then the exercise cell.
+    const mod = cellModule([[0, student]], { fromDir: options.fromDir, importSources: imports.student });
+    const bad = _forbidden(student, mod.imports.map((i) => i.specifier), options.root);
+    if (bad) return `Not run: the exercise cell ${bad}.`;
+    const names = _declared(splitImports(student).body);
+    Deno.writeTextFileSync(`${dir}/student.ts`, `${mod.code}\nexport { ${names.join(", ")} };\n`);
+    const nonce = crypto.randomUUID();
+    // The tests (visible and hidden) come from the lesson, with the lesson's imports.
+    const tests = cellModule(exercise.tests.map((t, i) => [i, t] as [number, string]), {
+      fromDir: options.fromDir,
+      importSources: imports.source,
+    });
+    const head = tests.code.split("\n").filter((_, i) => tests.lines[i] === null).join("\n");
+    const body = tests.code.split("\n").filter((_, i) => tests.lines[i] !== null).join("\n");
+    Deno.writeTextFileSync(
+      `${dir}/harness.ts`,
+      `${head}\nimport { ${names.join(", ")} } from "./student.ts";\n` +
+        `try {\n${body}\n  console.log(JSON.stringify({ "${nonce}": "passed" }));\n} catch (e) {\n` +
+        `  const msg = e instanceof Error ? \`\${e.name}: \${e.message}\` : String(e);\n` +
+        `  console.log(JSON.stringify({ "${nonce}": msg }));\n}\n`,
+    );
+    const child = new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "--no-prompt",
+        "--no-check",
+        "--config",
+        `${options.root}/deno.json`,
+        ...(options.allowRead.length ? [`--allow-read=${options.allowRead.join(",")}`] : []),
+        "--v8-flags=--disallow-code-generation-from-strings",
+        `${dir}/harness.ts`,
+      ],
+      cwd: options.fromDir,
+      clearEnv: true,
+      env: {
+        NO_COLOR: "1",
+        PATH: Deno.env.get("PATH") ?? "",
+        HOME: Deno.env.get("HOME") ?? "",
+        DENO_DIR: Deno.env.get("DENO_DIR") ?? "",
+      },
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      try {
+        child.kill("SIGKILL");
+      } catch { /* already gone */ }
+    }, options.timeoutSeconds * 1000);
+    const [out, err] = await Promise.all([
+      new Response(child.stdout).text(),
+      new Response(child.stderr).text(),
+    ]);
+    await child.status;
+    clearTimeout(timer);
+    if (timedOut) return `Timed out after ${options.timeoutSeconds} s (an endless loop?).`;
+    for (const line of out.split("\n")) {
+      try {
+        const v = JSON.parse(line)?.[nonce];
+        if (typeof v === "string") return v.replace(/\s+/g, " ").slice(0, 400);
+      } catch { /* the student's own output */ }
+    }
+    const why = err.split("\n").find((l) => /^error: /.test(l.trim())) ?? err.trim().split("\n").at(-1) ?? "";
+    return `The exercise did not finish: ${
+      why.replace(/^\s*error:\s*/, "").replace(/file:\/\/\S*ince-grade-[^/]+\//g, "")
+        .slice(0, 400) || "it exited early"
+    }`;
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
+}
+
+/**
+ * Grades a notebook, exercise by exercise.
+ *
+ * @param path The notebook to grade (a student's copy, or the lesson).
+ * @param options The lesson with the tests, time limit, readable folders.
+ * @returns Points per exercise and in total.
+ * @throws {Error} When a notebook cannot be read (path and reason).
+ *
+ * @example
+ * ```ts ignore
+ * const report = await gradeNotebook("student.ipynb", { source: "notebooks/00-first-time-beginner/00-first-fine-tune.ipynb" });
+ * console.log(`${report.points}/${report.max}`);
+ * ```
+ */
+export async function gradeNotebook(path: string, options: GradeOptions = {}): Promise<GradeReport> {
+  const root = projectRoot();
+  const source = readNotebook(options.source ?? path, { kernel: null });
+  const student = options.source ? readNotebook(path, { kernel: null }) : source;
+  const importsOf = (nb: Notebook) =>
+    nb.cells.filter((c) => c.cell_type === "code").map((c) =>
+      splitImports(cellSource(c)).imports.map((i) => i.text).join("\n")
+    );
+  const imports = { student: importsOf(student), source: importsOf(source) };
+  const fromDir = dirname(resolve(options.source ?? path));
+  const results: ExerciseResult[] = [];
+  for (const ex of _exercises(source)) {
+    const cells = student.cells.map((c, i) => [c, i] as const).filter(([c]) =>
+      c.cell_type === "code" && exerciseMeta(c).exercise === ex.id && !cellTags(c).includes("tests")
+    );
+    let message: string;
+    if (cells.length === 0) {
+      message = `Exercise "${ex.id}" is missing from the notebook (was its cell deleted?); 0 points.`;
+    } else if (cells.length > 1) {
+      message = `Exercise "${ex.id}" appears ${cells.length} times (cells ${
+        cells.map(([, i]) => i + 1).join(", ")
+      }); keep one cell for it.`;
+    } else if (!ex.tests.length) {
+      message = `Exercise "${ex.id}" has no tests cell in the lesson; ask the instructor.`;
+    } else {
+      message = await _runExercise(cellSource(cells[0][0]), ex, imports, {
+        fromDir,
+        root,
+        timeoutSeconds: options.timeoutSeconds ?? 30,
+        allowRead: options.allowRead ?? [`${root}/data`],
+      });
+    }
+    results.push({ id: ex.id, points: message === "passed" ? ex.points : 0, max: ex.points, message });
+  }
+  return {
+    notebook: path,
+    points: results.reduce((s, r) => s + r.points, 0),
+    max: results.reduce((s, r) => s + r.max, 0),
+    exercises: results,
+  };
+}
+
+/**
+ * A path from a `file:` URL or a path.
+ *
+ * @param p A URL or path.
+ * @returns The path.
+ *
+ * @example
+ * ```ts
+ * import { toPath } from "./grade_notebook.ts";
+ * console.log(toPath(new URL("file:///a/b.ipynb"))); // /a/b.ipynb
+ * ```
+ */
+export function toPath(p: URL | string): string {
+  return p instanceof URL || p.startsWith("file:") ? fileURLToPath(p) : p;
+}

@@ -1,0 +1,63 @@
+/**
+ * Grade reports for people (a points table) and for CI (JSON, JUnit XML).
+ *
+ * @module
+ */
+import type { GradeReport } from "./grade_notebook.ts";
+
+/**
+ * A points table, one row per exercise, then the total.
+ *
+ * @param report A grade report.
+ * @returns Text.
+ *
+ * @example
+ * ```ts
+ * import { formatGradeTable } from "./report.ts";
+ * console.log(formatGradeTable({ notebook: "a.ipynb", points: 1, max: 2, exercises: [
+ *   { id: "x", points: 1, max: 1, message: "passed" }, { id: "y", points: 0, max: 1, message: "AssertionError: 3 !== 4" },
+ * ] }));
+ * ```
+ */
+export function formatGradeTable(report: GradeReport): string {
+  const w = Math.max(8, ...report.exercises.map((e) => e.id.length));
+  const rows = report.exercises.map((e) =>
+    `${e.points === e.max ? "✓" : "✗"} ${e.id.padEnd(w)} ${`${e.points}/${e.max}`.padStart(7)}  ${e.message}`
+  );
+  return [
+    report.notebook,
+    `  ${"exercise".padEnd(w)}  points  message`,
+    ...rows,
+    `  ${"total".padEnd(w)} ${`${report.points}/${report.max}`.padStart(7)}`,
+  ].join("\n");
+}
+
+function _xml(s: string): string {
+  return s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
+}
+
+/**
+ * JUnit XML: one test suite per notebook, one test case per exercise (failed when not full marks).
+ *
+ * @param reports Grade reports.
+ * @returns The XML document.
+ *
+ * @example
+ * ```ts
+ * import { toJunit } from "./report.ts";
+ * const xml = toJunit([{ notebook: "a.ipynb", points: 0, max: 1, exercises: [{ id: "x", points: 0, max: 1, message: "no" }] }]);
+ * console.log(xml.includes('<failure message="no"')); // true
+ * ```
+ */
+export function toJunit(reports: GradeReport[]): string {
+  const suites = reports.map((r) => {
+    const failures = r.exercises.filter((e) => e.points < e.max).length;
+    const cases = r.exercises.map((e) =>
+      `    <testcase classname="${_xml(r.notebook)}" name="${_xml(e.id)} (${e.points}/${e.max} points)">` +
+      (e.points < e.max ? `<failure message="${_xml(e.message)}"/>` : "") + `</testcase>`
+    );
+    return `  <testsuite name="${_xml(r.notebook)}" tests="${r.exercises.length}" failures="${failures}">\n` +
+      `${cases.join("\n")}\n  </testsuite>`;
+  });
+  return `<?xml version="1.0" encoding="UTF-8"?>\n<testsuites>\n${suites.join("\n")}\n</testsuites>\n`;
+}
