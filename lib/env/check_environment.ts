@@ -3,7 +3,8 @@
  *
  * @module
  */
-import { pythonPath } from "./paths.ts";
+import { cacheDir, pythonPath } from "./paths.ts";
+import { hubCacheDir } from "../hub/hub_env.ts";
 
 /** One row of the check. */
 export interface CheckRow {
@@ -30,8 +31,15 @@ try:
         out["gpu"] = p.name
         out["gpu_mem_gib"] = round(p.total_memory / 2**30, 1)
         out["arch"] = getattr(p, "gcnArchName", None)
+        out["cuda_version"] = torch.version.cuda
 except Exception as e:
     out["torch_error"] = f"{type(e).__name__}: {e}"
+import shutil
+try:
+    out["disk_free_gib"] = round(shutil.disk_usage(sys.argv[1]).free / 2**30, 1)
+except Exception:
+    pass
+out["ollama"] = shutil.which("ollama")
 print(json.dumps(out))
 `;
 
@@ -55,7 +63,13 @@ export async function checkEnvironment(): Promise<CheckRow[]> {
     rows.push({ item: "Python environment", value: "missing", verdict: "fail", hint: (e as Error).message });
     return rows;
   }
-  const out = await new Deno.Command(python, { args: ["-c", _PROBE], stdout: "piped", stderr: "piped" })
+  const cache = cacheDir();
+  Deno.mkdirSync(cache, { recursive: true });
+  const out = await new Deno.Command(python, {
+    args: ["-c", _PROBE, cache],
+    stdout: "piped",
+    stderr: "piped",
+  })
     .output();
   if (!out.success) {
     const err = new TextDecoder().decode(out.stderr).trim().split("\n").at(-1) ?? "";
@@ -79,16 +93,85 @@ export async function checkEnvironment(): Promise<CheckRow[]> {
     return rows;
   }
   rows.push({ item: "PyTorch", value: info.torch, verdict: "ok" });
+  const override = Deno.env.get("HSA_OVERRIDE_GFX_VERSION");
   if (info.cuda) {
-    const backend = info.hip ? `ROCm/HIP ${info.hip}${info.arch ? `, ${info.arch}` : ""}` : "CUDA";
-    rows.push({ item: "GPU", value: `${info.gpu} (${backend}), ${info.gpu_mem_gib} GiB`, verdict: "ok" });
+    const backend = info.hip
+      ? `ROCm/HIP ${info.hip}${info.arch ? `, ${info.arch}` : ""}`
+      : `CUDA ${info.cuda_version ?? ""}`.trim();
+    const advice = gpuAdvice(info.arch ?? null, override);
+    rows.push({
+      item: "GPU",
+      value: `${info.gpu} (${backend}), ${info.gpu_mem_gib} GiB`,
+      verdict: advice ? "warn" : "ok",
+      ...(advice ? { hint: advice } : {}),
+    });
   } else {
     rows.push({
       item: "GPU",
       value: "none visible to PyTorch: training runs on the CPU",
       verdict: "warn",
-      hint: "Lessons default to the built-in tiny model, which trains on a CPU in minutes.",
+      hint: "Lessons default to the built-in tiny model, which trains on a CPU in minutes." +
+        (gpuAdvice(null, override) ? ` ${gpuAdvice(null, override)}` : ""),
     });
   }
+  const mem = Deno.systemMemoryInfo();
+  const ramGib = mem.total / 2 ** 30;
+  rows.push({
+    item: "RAM",
+    value: `${ramGib.toFixed(1)} GiB (${(mem.available / 2 ** 30).toFixed(1)} GiB free)`,
+    verdict: ramGib >= 8 ? "ok" : "warn",
+    ...(ramGib >= 8 ? {} : { hint: "Under 8 GiB: stay with the built-in model or a 0.5B model with QLoRA." }),
+  });
+  if (typeof info.disk_free_gib === "number") {
+    const ok = info.disk_free_gib >= 10;
+    rows.push({
+      item: "Free disk",
+      value: `${info.disk_free_gib} GiB at ${cache}`,
+      verdict: ok ? "ok" : "warn",
+      ...(ok ? {} : {
+        hint:
+          "A 0.5B model needs ~1 GB, a 7B one ~15 GB: free some space or set INCE_CACHE/HF_HOME elsewhere.",
+      }),
+    });
+  }
+  rows.push({ item: "Hub cache", value: hubCacheDir(), verdict: "ok" });
+  rows.push({
+    item: "Ollama (optional)",
+    value: info.ollama ?? "not installed",
+    verdict: info.ollama ? "ok" : "warn",
+    ...(info.ollama
+      ? {}
+      : { hint: "Only lesson 03 (export to Ollama) needs it: https://ollama.com/download." }),
+  });
   return rows;
+}
+
+/**
+ * Advice for AMD GPUs whose support in ROCm is partial, e.g. the Radeon 780M (gfx1103).
+ *
+ * @param arch The GPU architecture PyTorch reports (`gcnArchName`), or null.
+ * @param override `HSA_OVERRIDE_GFX_VERSION`, if set.
+ * @returns What to do, or undefined when there is nothing to say.
+ *
+ * @example
+ * ```ts
+ * import { gpuAdvice } from "./check_environment.ts";
+ * console.log(gpuAdvice("gfx1103", undefined)?.startsWith("Radeon 780M-class APU")); // true
+ * ```
+ */
+export function gpuAdvice(arch: string | null, override: string | undefined): string | undefined {
+  const notes: string[] = [];
+  if (arch?.startsWith("gfx1103")) {
+    notes.push(
+      "Radeon 780M-class APU (gfx1103): use a PyTorch ROCm build that lists gfx1103 natively " +
+        "(`deno task setup --profile rocm`); it shares system RAM, so give it a large UMA buffer in the BIOS.",
+    );
+  }
+  if (override) {
+    notes.push(
+      `HSA_OVERRIDE_GFX_VERSION=${override} is set: a last resort (it makes ROCm treat the chip as another one, ` +
+        "and users report hangs); unset it once your ROCm build supports the chip.",
+    );
+  }
+  return notes.length ? notes.join(" ") : undefined;
 }

@@ -101,7 +101,7 @@ export function cellModule(
       seen.add(text);
       imports.push({ text, specifier: abs });
       out.push(text);
-      lines.push(null);
+      for (const _ of text.split("\n")) lines.push(null); // one entry per line of a multi-line import
     }
   };
   for (const h of options.header ?? []) (out.push(h), lines.push(null));

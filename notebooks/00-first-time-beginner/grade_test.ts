@@ -1,0 +1,7 @@
+/**
+ * Grades lesson 00: `deno test -A notebooks/00-first-time-beginner/` (the lesson itself), or a student's
+ * copy: `INCE_GRADE_NOTEBOOK=path/to/copy.ipynb deno test -A notebooks/00-first-time-beginner/`.
+ */
+import { gradeTests } from "../../lib/grade/mod.ts";
+
+gradeTests(new URL("./00-first-fine-tune.ipynb", import.meta.url));

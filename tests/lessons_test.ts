@@ -1,0 +1,99 @@
+/**
+ * The lessons as a grader and an instructor see them: every lesson passes `nb check`, its solution
+ * scores full marks, its student version scores 0 and still passes the checks. And lesson 06, executed
+ * headless: one chart with exactly the lora, dora and pissa training traces, and a table equal to the
+ * run store's events.
+ */
+import assert from "node:assert/strict";
+import { projectRoot } from "../lib/env/paths.ts";
+import { checkNotebook, formatProblem } from "../lib/notebook/check_notebook.ts";
+import { readNotebook } from "../lib/notebook/read_notebook.ts";
+import { writeNotebook } from "../lib/notebook/write_notebook.ts";
+import { stripSolutions } from "../lib/notebook/student_notebook.ts";
+import { gradeNotebook } from "../lib/grade/grade_notebook.ts";
+import { formatGradeTable } from "../lib/grade/report.ts";
+import { describeFailure, runNotebooks } from "../lib/notebook/run_notebooks.ts";
+import { loadRun } from "../lib/train/run_store.ts";
+import { summarizeRun } from "../lib/train/compare_runs.ts";
+import { PLOTLY_MIME } from "../lib/viz/figure.ts";
+
+const ROOT = projectRoot();
+const LESSONS = [...Deno.readDirSync(`${ROOT}/notebooks`)].filter((d) => d.isDirectory).flatMap((d) =>
+  [...Deno.readDirSync(`${ROOT}/notebooks/${d.name}`)].filter((f) => f.name.endsWith(".ipynb")).map((f) =>
+    `${ROOT}/notebooks/${d.name}/${f.name}`
+  )
+).sort();
+
+Deno.test("every lesson passes nb check, grades 100% as written and 0% as its student version", async () => {
+  assert.ok(LESSONS.length >= 2, LESSONS.join(", "));
+  Deno.mkdirSync(`${ROOT}/out`, { recursive: true });
+  const dir = Deno.makeTempDirSync({ prefix: "test-lessons-", dir: `${ROOT}/out` });
+  try {
+    for (const lesson of LESSONS) {
+      const problems = await checkNotebook(lesson);
+      assert.deepEqual(problems.map((p) => formatProblem(lesson, p)), []);
+      const full = await gradeNotebook(lesson);
+      assert.ok(full.max > 0, `${lesson} has graded exercises`);
+      assert.equal(full.points, full.max, formatGradeTable(full));
+      const student = `${dir}/${lesson.split("/").pop()}`;
+      writeNotebook(student, stripSolutions(readNotebook(lesson)));
+      const zero = await gradeNotebook(student, { source: lesson });
+      assert.equal(zero.points, 0, formatGradeTable(zero));
+      assert.ok(zero.exercises.every((e) => /TODO: exercise/.test(e.message)), formatGradeTable(zero));
+      assert.deepEqual((await checkNotebook(student)).map((p) => formatProblem(student, p)), []);
+    }
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
+});
+
+Deno.test("lesson 06 runs headless: one live chart with lora, dora, pissa, and a table equal to the run store", async () => {
+  const out = Deno.makeTempDirSync({ prefix: "ince-lesson06-" });
+  try {
+    const t0 = performance.now();
+    const [result] = await runNotebooks([`${ROOT}/notebooks/06-advanced-techniques`], { out, html: true });
+    const seconds = (performance.now() - t0) / 1000;
+    assert.ok(result.ok, describeFailure(result));
+    console.log(`lesson 06 ran in ${seconds.toFixed(0)} s`);
+    type Output = { output_type: string; data?: Record<string, unknown>; text?: string[] };
+    const cells = readNotebook(result.out).cells as unknown as { outputs?: Output[] }[];
+    const outputs = cells.flatMap((c) => c.outputs ?? []);
+    const figures = outputs.filter((o) => o.data?.[PLOTLY_MIME]).map((o) =>
+      o.data![PLOTLY_MIME] as { data: { name: string; y: number[]; meta?: { kind: string } }[] }
+    );
+    const curves = figures.filter((f) => f.data.some((t) => t.meta?.kind === "train"));
+    assert.equal(curves.length, 1, "exactly one training chart");
+    const train = curves[0].data.filter((t) => t.meta?.kind === "train");
+    assert.deepEqual(train.map((t) => t.name), ["lora", "dora", "pissa"]);
+    // The table: its rows name the run folders; each number equals what the run store's events say.
+    const html = outputs.map((o) => o.data?.["text/html"]).map((v) =>
+      Array.isArray(v) ? v.join("") : String(v ?? "")
+    )
+      .find((h) => h.includes("LoRA vs DoRA vs PiSSA (this run)"));
+    assert.ok(html, "the comparison table is in the executed notebook");
+    const rows = [...html.matchAll(/<tr>(.*?)<\/tr>/g)].map((m) =>
+      [...m[1].matchAll(/<td[^>]*>(.*?)<\/td>/g)].map((c) => c[1])
+    );
+    assert.equal(rows.length, 3);
+    for (const [method, params, sPerStep, peakMb, trainLoss, evalLoss, em, runId] of rows) {
+      const run = loadRun(runId);
+      const expected = summarizeRun(method, { ...run, ok: true });
+      const points = train.find((t) => t.name === method)!.y.length;
+      assert.equal(points, run.events.filter((e) => e.event === "step").length, `${method}: chart points`);
+      assert.equal(run.config.method, method);
+      assert.equal(params, expected.trainableParams!.toLocaleString("en-US"));
+      assert.equal(Number(sPerStep), Number(expected.secondsPerStep!.toPrecision(4)));
+      assert.equal(peakMb.replace(/,/g, ""), String(Math.round(expected.peakMemoryBytes! / 1e6)));
+      assert.equal(Number(trainLoss), Number(expected.finalTrainLoss!.toPrecision(4)));
+      assert.equal(Number(evalLoss), Number(expected.finalEvalLoss!.toPrecision(4)));
+      assert.equal(Number(em), Math.round(expected.exactMatch! * 100));
+    }
+    const text = outputs.filter((o) => o.output_type === "stream").map((o) => o.text!.join("")).join("");
+    assert.match(text, /correlation of ΔM with ΔD over 35 matrices/);
+    assert.match(text, /max \|W_res \+ s·BA − W\| = \d\.\de-\d+/);
+    assert.match(text, /aux loss: this router \d\.\d{3}, a collapsed one \d\.\d{3}/);
+    assert.ok(result.html && Deno.readTextFileSync(result.html).includes("ince-figure"));
+  } finally {
+    Deno.removeSync(out, { recursive: true });
+  }
+});
