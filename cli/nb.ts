@@ -25,14 +25,19 @@ const USAGE = [
 function _notebooks(paths: string[]): string[] {
   if (!paths.length) throw new Error("give at least one notebook or folder.");
   const out: string[] = [];
+  // Folders are searched recursively (notebooks/ holds one folder per module); hidden folders skipped.
+  const walk = (dir: string) => {
+    for (const e of [...Deno.readDirSync(dir)].sort((a, b) => a.name.localeCompare(b.name))) {
+      if (e.name.startsWith(".")) continue;
+      if (e.isDirectory) walk(`${dir}/${e.name}`);
+      else if (e.isFile && e.name.endsWith(".ipynb")) out.push(`${dir}/${e.name}`);
+    }
+  };
   for (const p of paths) {
-    const stat = Deno.statSync(p);
-    if (stat.isDirectory) {
-      for (const e of [...Deno.readDirSync(p)].sort((a, b) => a.name.localeCompare(b.name))) {
-        if (e.isFile && e.name.endsWith(".ipynb")) out.push(`${p.replace(/\/$/, "")}/${e.name}`);
-      }
-    } else out.push(p);
+    if (Deno.statSync(p).isDirectory) walk(p.replace(/\/$/, ""));
+    else out.push(p);
   }
+  if (!out.length) throw new Error(`no notebooks found in ${paths.join(", ")}.`);
   return out;
 }
 
