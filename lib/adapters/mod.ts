@@ -14,3 +14,4 @@ export * from "./dora.ts";
 export * from "./pissa.ts";
 export * from "./nf4.ts";
 export * from "./moe.ts";
+export * from "./weight_changes.ts";

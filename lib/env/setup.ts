@@ -251,7 +251,14 @@ export async function setup(options: SetupOptions = {}): Promise<SetupResult> {
 
   // 5. Optionally a browser, for the tests that open exported HTML and JupyterLab.
   let chromium: string | undefined;
-  if (options.browser) chromium = await timed("browser", () => ensureChromium({ env, say }));
+  if (options.browser) {
+    try {
+      chromium = await timed("browser", () => ensureChromium({ env, say }));
+    } catch (e) {
+      // Not fatal: only the browser tests need it, and they say the same thing when they run.
+      console.error(`! ${(e as Error).message}`);
+    }
+  }
 
   say(`✓ set-up done (${profile}): python ${python}`);
   return { profile, deno, venv, python, kernelSpec, seconds, ...(chromium ? { chromium } : {}) };

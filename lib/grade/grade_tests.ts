@@ -1,5 +1,6 @@
 /**
- * `deno test -A notebooks/NN-topic/` grades that module: each module's `grade_test.ts` calls
+ * `deno test -P notebooks/NN-topic/` grades that module (`-P`: the grading permissions of deno.json's
+ * `test.permissions` — read, write, run, env, sys; no network): each module's `grade_test.ts` calls
  * {@linkcode gradeTests}, which registers one test per exercise. The notebook graded is the lesson,
  * or a student's copy named by `INCE_GRADE_NOTEBOOK` (or a `.ipynb` argument after `--`).
  *

@@ -17,3 +17,4 @@ export * from "./qr.ts";
 export * from "./svd.ts";
 export * from "./randomized_svd.ts";
 export * from "./safetensors.ts";
+export * from "./stats.ts";

@@ -18,7 +18,7 @@ export type NotebookCell = Notebook["cells"][number];
  * @example
  * ```ts
  * import { cellSource } from "./cells.ts";
- * console.log(cellSource({ cell_type: "code", source: ["a\n", "b"] })); // "a\nb"
+ * console.log(cellSource({ source: ["a\n", "b"] })); // "a\nb"
  * ```
  */
 export function cellSource(cell: Pick<NotebookCell, "source">): string {
@@ -34,7 +34,7 @@ export function cellSource(cell: Pick<NotebookCell, "source">): string {
  * @example
  * ```ts
  * import { cellTags } from "./cells.ts";
- * console.log(cellTags({ cell_type: "code", source: "", metadata: { tags: ["exercise"] } })); // ["exercise"]
+ * console.log(cellTags({ metadata: { tags: ["exercise"] } })); // ["exercise"]
  * ```
  */
 export function cellTags(cell: Pick<NotebookCell, "metadata">): string[] {
@@ -59,7 +59,7 @@ export interface ExerciseMeta {
  * @example
  * ```ts
  * import { exerciseMeta } from "./cells.ts";
- * console.log(exerciseMeta({ cell_type: "code", source: "", metadata: { ince: { exercise: "a", points: 2 } } }));
+ * console.log(exerciseMeta({ metadata: { ince: { exercise: "a", points: 2 } } }));
  * // { exercise: "a", points: 2 }
  * ```
  */

@@ -101,8 +101,8 @@ export function newLesson(module: string, title: string, options: { root?: strin
   if (!exists(gradeTest)) {
     Deno.writeTextFileSync(
       gradeTest,
-      `/**\n * Grades this module: \`deno test -A notebooks/${module}/\` (the lesson itself), or a student's copy with\n` +
-        ` * \`INCE_GRADE_NOTEBOOK=path/to/copy.ipynb deno test -A notebooks/${module}/\`.\n */\n` +
+      `/**\n * Grades this module: \`deno test -P notebooks/${module}/\` (the lesson itself), or a student's copy with\n` +
+        ` * \`INCE_GRADE_NOTEBOOK=path/to/copy.ipynb deno test -P notebooks/${module}/\`.\n */\n` +
         `import { gradeTests } from "../../lib/grade/mod.ts";\n\n` +
         `gradeTests(new URL("./${notebook.split("/").pop()}", import.meta.url));\n`,
     );

@@ -98,3 +98,61 @@ export async function compareRuns(
   }
   return rows;
 }
+
+/**
+ * An honest reading of a comparison table: who had the lowest held-out loss, each method against the
+ * baseline (eval loss, exact match, time per step, trainable parameters), and whether the spread is
+ * large enough to mean anything at this scale.
+ *
+ * @param rows The rows of {@linkcode compareRuns}.
+ * @param options `baseline` (default "lora"); `tie`: relative spread of eval loss below which the methods tie (default 0.05).
+ * @returns Sentences, computed from the rows.
+ *
+ * @example
+ * ```ts
+ * import { describeComparison } from "./compare_runs.ts";
+ * const row = (name: string, loss: number) => ({ name, method: name, ok: true, trainableParams: 100, secondsPerStep: 0.2,
+ *   peakMemoryBytes: 1e9, finalTrainLoss: 2, finalEvalLoss: loss, exactMatch: 0.5, runDir: "runs/x" });
+ * console.log(describeComparison([row("lora", 3), row("dora", 3.03)]).at(-1));
+ * // The final eval losses are within 1.0% of each other: at this scale the methods tie.
+ * ```
+ */
+export function describeComparison(
+  rows: readonly ComparisonRow[],
+  options: { baseline?: string; tie?: number } = {},
+): string[] {
+  const baseline = rows.find((r) => r.name === (options.baseline ?? "lora")) ?? rows[0];
+  const done = rows.filter((r) => r.finalEvalLoss !== null);
+  if (!baseline || !done.length) {
+    return ["No run reported a held-out loss: set train.evalEvery and an eval dataset."];
+  }
+  const byLoss = [...done].sort((a, b) => a.finalEvalLoss! - b.finalEvalLoss!);
+  const pct = (x: number | null, base: number | null) =>
+    x === null || base === null || base === 0
+      ? "n/a"
+      : `${x >= base ? "+" : ""}${(((x - base) / base) * 100).toFixed(1)}%`;
+  const em = (r: ComparisonRow) => r.exactMatch === null ? "n/a" : `${Math.round(r.exactMatch * 100)}%`;
+  const lines = [
+    `Lowest held-out loss: ${byLoss[0].name} (${byLoss[0].finalEvalLoss!.toFixed(3)}); highest: ${
+      byLoss.at(-1)!.name
+    } (${byLoss.at(-1)!.finalEvalLoss!.toFixed(3)}).`,
+    ...rows.filter((r) => r !== baseline).map((r) =>
+      `${r.name} vs ${baseline.name}: eval loss ${
+        pct(r.finalEvalLoss, baseline.finalEvalLoss)
+      }, exact match ${em(r)} vs ${em(baseline)}, time per step ${
+        pct(r.secondsPerStep, baseline.secondsPerStep)
+      }, trainable params ${pct(r.trainableParams, baseline.trainableParams)}.`
+    ),
+  ];
+  const spread = (byLoss.at(-1)!.finalEvalLoss! - byLoss[0].finalEvalLoss!) / byLoss[0].finalEvalLoss!;
+  lines.push(
+    spread < (options.tie ?? 0.05)
+      ? `The final eval losses are within ${
+        (spread * 100).toFixed(1)
+      }% of each other: at this scale the methods tie.`
+      : `The final eval losses differ by up to ${
+        (spread * 100).toFixed(1)
+      }%: a real difference for this model, data and budget.`,
+  );
+  return lines;
+}

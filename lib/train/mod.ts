@@ -14,3 +14,4 @@ export * from "./events.ts";
 export * from "./train_run.ts";
 export * from "./run_store.ts";
 export * from "./compare_runs.ts";
+export * from "./overfitting.ts";

@@ -1,6 +1,6 @@
 /**
- * Grades lesson 00: `deno test -A notebooks/00-first-time-beginner/` (the lesson itself), or a student's
- * copy: `INCE_GRADE_NOTEBOOK=path/to/copy.ipynb deno test -A notebooks/00-first-time-beginner/`.
+ * Grades lesson 00: `deno test -P notebooks/00-first-time-beginner/` (the lesson itself), or a student's
+ * copy: `INCE_GRADE_NOTEBOOK=path/to/copy.ipynb deno test -P notebooks/00-first-time-beginner/`.
  */
 import { gradeTests } from "../../lib/grade/mod.ts";
 

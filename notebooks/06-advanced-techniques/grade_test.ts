@@ -1,6 +1,6 @@
 /**
- * Grades lesson 06: `deno test -A notebooks/06-advanced-techniques/` (the lesson itself), or a student's
- * copy: `INCE_GRADE_NOTEBOOK=path/to/copy.ipynb deno test -A notebooks/06-advanced-techniques/`.
+ * Grades lesson 06: `deno test -P notebooks/06-advanced-techniques/` (the lesson itself), or a student's
+ * copy: `INCE_GRADE_NOTEBOOK=path/to/copy.ipynb deno test -P notebooks/06-advanced-techniques/`.
  */
 import { gradeTests } from "../../lib/grade/mod.ts";
 
