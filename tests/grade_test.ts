@@ -116,6 +116,23 @@ Deno.test("student code gets a permission error and 0 when it reads the lesson, 
   assert.equal(byId(r).add.points, 0);
 });
 
+Deno.test("student code cannot score by disabling asserts or faking the harness's report", async () => {
+  const cheats = {
+    "assert.equal made a no-op":
+      `import assert from "node:assert/strict";\n(assert as unknown as Record<string, unknown>).equal = () => {};\n` +
+      `function add(a: number, b: number): number {\n  return 0;\n}`,
+    "console.log rewritten":
+      `const log = console.log;\nconsole.log = (...xs: unknown[]) => log(...xs.map((x) => String(x).replace(/"[^"]*"}$/, '"passed"}')));\n` +
+      `function add(a: number, b: number): number {\n  return 0;\n}`,
+    "exit before the tests": `Deno.exit(0);\nfunction add(a: number, b: number): number {\n  return 0;\n}`,
+  };
+  for (const [what, add] of Object.entries(cheats)) {
+    const r = await gradeVariant(`cheat-${what.replace(/\W+/g, "-")}`, lesson({ add }));
+    assert.equal(byId(r).add.points, 0, `${what}: ${byId(r).add.message}`);
+    assert.equal(byId(r)["lora-params"].points, 3, what);
+  }
+});
+
 Deno.test("an endless loop scores 0 with 'timed out' and the other exercises are still graded", async () => {
   const t0 = performance.now();
   const r = await gradeVariant(

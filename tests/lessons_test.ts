@@ -10,6 +10,8 @@ import { checkNotebook, formatProblem } from "../lib/notebook/check_notebook.ts"
 import { readNotebook } from "../lib/notebook/read_notebook.ts";
 import { writeNotebook } from "../lib/notebook/write_notebook.ts";
 import { stripSolutions } from "../lib/notebook/student_notebook.ts";
+import { cellTags, exerciseMeta } from "../lib/notebook/cells.ts";
+import { assertEveryShowingCellHasOutput } from "./_notebook_asserts.ts";
 import { gradeNotebook } from "../lib/grade/grade_notebook.ts";
 import { formatGradeTable } from "../lib/grade/report.ts";
 import { describeFailure, runNotebooks } from "../lib/notebook/run_notebooks.ts";
@@ -18,6 +20,7 @@ import { summarizeRun } from "../lib/train/compare_runs.ts";
 import { PLOTLY_MIME } from "../lib/viz/figure.ts";
 
 const ROOT = projectRoot();
+
 const LESSONS = [...Deno.readDirSync(`${ROOT}/notebooks`)].filter((d) => d.isDirectory).flatMap((d) =>
   [...Deno.readDirSync(`${ROOT}/notebooks/${d.name}`)].filter((f) => f.name.endsWith(".ipynb")).map((f) =>
     `${ROOT}/notebooks/${d.name}/${f.name}`
@@ -41,6 +44,20 @@ Deno.test("every lesson passes nb check, grades 100% as written and 0% as its st
       assert.equal(zero.points, 0, formatGradeTable(zero));
       assert.ok(zero.exercises.every((e) => /TODO: exercise/.test(e.message)), formatGradeTable(zero));
       assert.deepEqual((await checkNotebook(student)).map((p) => formatProblem(student, p)), []);
+      // Each exercise broken on purpose (its solution replaced by the stub) loses exactly its own points.
+      const nb = readNotebook(lesson);
+      for (const [i, cell] of nb.cells.entries()) {
+        if (!cellTags(cell).includes("exercise")) continue;
+        const id = exerciseMeta(cell).exercise!;
+        const broken = structuredClone(nb);
+        broken.cells[i] = stripSolutions({ ...nb, cells: [cell] }).cells[0];
+        const path = `${dir}/broken-${id}.ipynb`;
+        writeNotebook(path, broken);
+        const r = await gradeNotebook(path, { source: lesson });
+        const lost = r.exercises.find((e) => e.id === id)!;
+        assert.equal(lost.points, 0, formatGradeTable(r));
+        assert.equal(r.points, full.max - lost.max, formatGradeTable(r));
+      }
     }
   } finally {
     Deno.removeSync(dir, { recursive: true });
@@ -88,6 +105,7 @@ Deno.test("lesson 06 runs headless: one live chart with lora, dora, pissa, and a
       assert.equal(Number(evalLoss), Number(expected.finalEvalLoss!.toPrecision(4)));
       assert.equal(Number(em), Math.round(expected.exactMatch! * 100));
     }
+    assertEveryShowingCellHasOutput(result.out);
     const text = outputs.filter((o) => o.output_type === "stream").map((o) => o.text!.join("")).join("");
     assert.match(text, /correlation of ΔM with ΔD over 35 matrices/);
     assert.match(text, /max \|W_res \+ s·BA − W\| = \d\.\de-\d+/);

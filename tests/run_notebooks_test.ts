@@ -3,6 +3,7 @@ import { codeCell, newNotebook } from "../lib/notebook/build_notebook.ts";
 import { describeFailure, runNotebooks } from "../lib/notebook/run_notebooks.ts";
 import { projectRoot } from "../lib/env/paths.ts";
 import { countMisplaced, displayHeavyNotebook, outputKeys } from "./notebooks/display_heavy.ts";
+import { assertEveryShowingCellHasOutput } from "./_notebook_asserts.ts";
 
 const ROOT = projectRoot();
 
@@ -102,6 +103,8 @@ Deno.test("the beginner lesson runs from its own folder and imports ../../lib/mo
   const em = Number(text.match(/held-out exact match after \d+ steps: (\d+)%/)?.[1]);
   assert.ok(em >= 30, `the lesson's fine-tune should teach the skill; exact match ${em}%`);
   assert.ok(result.html && Deno.readTextFileSync(result.html).includes("first fine-tune"));
+  assertEveryShowingCellHasOutput(result.out);
+  assert.match(text, /Overfitting: held-out loss was lowest at step \d+/, "the identity run memorises");
   Deno.removeSync(dir, { recursive: true });
 });
 

@@ -58,6 +58,29 @@ function _exercises(nb: Notebook): _Exercise[] {
   return out;
 }
 
+const _PRELUDE = `import assert from "node:assert";
+import strict from "node:assert/strict";
+const seen = new Set<unknown>();
+function deepFreeze(o: unknown): void {
+  if ((typeof o !== "object" && typeof o !== "function") || o === null || seen.has(o)) return;
+  seen.add(o);
+  Object.freeze(o);
+  for (const key of Reflect.ownKeys(o as object)) {
+    const d = Object.getOwnPropertyDescriptor(o as object, key);
+    if (d && "value" in d) deepFreeze(d.value);
+  }
+}
+deepFreeze(assert);
+deepFreeze(strict);
+const write = Deno.stdout.writeSync.bind(Deno.stdout);
+const encoder = new TextEncoder();
+const encode = encoder.encode.bind(encoder);
+const stringify = JSON.stringify;
+export function report(nonce: string, message: string): void {
+  write(encode(stringify({ [nonce]: message }) + "\\n"));
+}
+`;
+
 /** Top-level names a cell declares, to export them to the tests. */
 function _declared(body: string): string[] {
   const names = [
@@ -105,12 +128,16 @@ async function _runExercise(
     });
     const head = tests.code.split("\n").filter((_, i) => tests.lines[i] === null).join("\n");
     const body = tests.code.split("\n").filter((_, i) => tests.lines[i] !== null).join("\n");
+    // The prelude runs before the student's module (imports evaluate in order): it freezes node:assert,
+    // so student code cannot turn the tests' asserts into no-ops, and keeps its own way to report.
+    Deno.writeTextFileSync(`${dir}/prelude.ts`, _PRELUDE);
     Deno.writeTextFileSync(
       `${dir}/harness.ts`,
-      `${head}\nimport { ${names.join(", ")} } from "./student.ts";\n` +
-        `try {\n${body}\n  console.log(JSON.stringify({ "${nonce}": "passed" }));\n} catch (e) {\n` +
-        `  const msg = e instanceof Error ? \`\${e.name}: \${e.message}\` : String(e);\n` +
-        `  console.log(JSON.stringify({ "${nonce}": msg }));\n}\n`,
+      `import { report as __report } from "./prelude.ts";\n${head}\nimport { ${
+        names.join(", ")
+      } } from "./student.ts";\n` +
+        `try {\n${body}\n  __report("${nonce}", "passed");\n} catch (e) {\n` +
+        `  __report("${nonce}", e instanceof Error ? \`\${e.name}: \${e.message}\` : String(e));\n}\n`,
     );
     const child = new Deno.Command(Deno.execPath(), {
       args: [
