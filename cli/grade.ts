@@ -9,6 +9,7 @@ import { parseArgs } from "node:util";
 import { basename } from "node:path";
 import { formatGradeTable, gradeNotebook, type GradeReport, toJunit } from "../lib/grade/mod.ts";
 import { projectRoot } from "../lib/env/paths.ts";
+import { findNotebooks } from "../lib/notebook/find_notebooks.ts";
 
 function _lessonFor(path: string): string | undefined {
   const name = basename(path);
@@ -37,13 +38,7 @@ try {
   if (!positionals.length) {
     throw new Error("usage: deno task grade <notebook|dir>... [--lesson FILE] [--json FILE] [--junit FILE]");
   }
-  const paths = positionals.flatMap((p) =>
-    Deno.statSync(p).isDirectory
-      ? [...Deno.readDirSync(p)].filter((e) => e.name.endsWith(".ipynb")).map((e) =>
-        `${p.replace(/\/$/, "")}/${e.name}`
-      ).sort()
-      : [p]
-  );
+  const paths = findNotebooks(positionals);
   const reports: GradeReport[] = [];
   for (const path of paths) {
     const lesson = values.lesson ?? _lessonFor(path);

@@ -14,6 +14,7 @@ import { writeNotebook } from "../lib/notebook/write_notebook.ts";
 import { stripSolutions } from "../lib/notebook/student_notebook.ts";
 import { checkNotebook, formatProblem } from "../lib/notebook/check_notebook.ts";
 import { newLesson } from "../lib/notebook/new_lesson.ts";
+import { findNotebooks } from "../lib/notebook/find_notebooks.ts";
 
 const USAGE = [
   "usage: deno task nb run <notebook|dir>... [--out DIR] [--timeout S] [--html] [--param name=value]...",
@@ -22,25 +23,6 @@ const USAGE = [
   '       deno task nb new <module> "<title>"',
 ].join("\n");
 
-function _notebooks(paths: string[]): string[] {
-  if (!paths.length) throw new Error("give at least one notebook or folder.");
-  const out: string[] = [];
-  // Folders are searched recursively (notebooks/ holds one folder per module); hidden folders skipped.
-  const walk = (dir: string) => {
-    for (const e of [...Deno.readDirSync(dir)].sort((a, b) => a.name.localeCompare(b.name))) {
-      if (e.name.startsWith(".")) continue;
-      if (e.isDirectory) walk(`${dir}/${e.name}`);
-      else if (e.isFile && e.name.endsWith(".ipynb")) out.push(`${dir}/${e.name}`);
-    }
-  };
-  for (const p of paths) {
-    if (Deno.statSync(p).isDirectory) walk(p.replace(/\/$/, ""));
-    else out.push(p);
-  }
-  if (!out.length) throw new Error(`no notebooks found in ${paths.join(", ")}.`);
-  return out;
-}
-
 function student(args: string[]): number {
   const { values, positionals } = parseArgs({
     args,
@@ -48,7 +30,7 @@ function student(args: string[]): number {
     options: { out: { type: "string", default: "out/student" } },
   });
   Deno.mkdirSync(values.out, { recursive: true });
-  for (const path of _notebooks(positionals)) {
+  for (const path of findNotebooks(positionals)) {
     const dest = `${values.out}/${path.split("/").pop()}`;
     writeNotebook(dest, stripSolutions(readNotebook(path), { where: path }));
     console.error(`✓ ${path} → ${dest}`);
@@ -66,7 +48,7 @@ async function check(args: string[]): Promise<number> {
     },
   });
   let bad = 0;
-  for (const path of _notebooks(positionals)) {
+  for (const path of findNotebooks(positionals)) {
     const problems = await checkNotebook(path, {
       typecheck: !values["no-typecheck"],
       noOutputs: !values["allow-outputs"],

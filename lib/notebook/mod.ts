@@ -19,5 +19,6 @@ export * from "./inject_parameters.ts";
 export * from "./student_notebook.ts";
 export * from "./check_notebook.ts";
 export * from "./new_lesson.ts";
+export * from "./find_notebooks.ts";
 export * from "./run_notebooks.ts";
 export * from "./build_notebook.ts";

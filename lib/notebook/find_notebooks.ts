@@ -1,0 +1,43 @@
+/**
+ * Expanding command-line paths to notebook files.
+ *
+ * @module
+ */
+
+/**
+ * Notebook files named by `paths`: files as given, folders searched recursively (notebooks/ holds one
+ * folder per module), hidden folders skipped, each folder's files sorted.
+ *
+ * @param paths Files and folders.
+ * @returns `.ipynb` paths.
+ * @throws {Error} When no path is given, a path does not exist, or nothing is found.
+ *
+ * @example
+ * ```ts
+ * import { findNotebooks } from "./find_notebooks.ts";
+ * console.log(findNotebooks(["notebooks"]).every((p) => p.endsWith(".ipynb"))); // true
+ * ```
+ */
+export function findNotebooks(paths: string[]): string[] {
+  if (!paths.length) throw new Error("Give at least one notebook or folder.");
+  const out: string[] = [];
+  const walk = (dir: string) => {
+    for (const e of [...Deno.readDirSync(dir)].sort((a, b) => a.name.localeCompare(b.name))) {
+      if (e.name.startsWith(".")) continue;
+      if (e.isDirectory) walk(`${dir}/${e.name}`);
+      else if (e.isFile && e.name.endsWith(".ipynb")) out.push(`${dir}/${e.name}`);
+    }
+  };
+  for (const p of paths) {
+    let stat: Deno.FileInfo;
+    try {
+      stat = Deno.statSync(p);
+    } catch {
+      throw new Error(`${p}: no such file or folder (paths are relative to ${Deno.cwd()}).`);
+    }
+    if (stat.isDirectory) walk(p.replace(/\/$/, ""));
+    else out.push(p);
+  }
+  if (!out.length) throw new Error(`No notebooks found in ${paths.join(", ")}.`);
+  return out;
+}
