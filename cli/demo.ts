@@ -6,6 +6,7 @@
  */
 import { describeFailure, runNotebooks } from "../lib/notebook/run_notebooks.ts";
 import { projectRoot } from "../lib/env/paths.ts";
+import { parseParams } from "../lib/notebook/inject_parameters.ts";
 
 const LESSON = `${projectRoot()}/notebooks/06-advanced-techniques`;
 const t0 = performance.now();
@@ -13,9 +14,7 @@ try {
   const [result] = await runNotebooks([LESSON], {
     out: "out",
     html: true,
-    params: Object.fromEntries(
-      Deno.args.filter((a) => a.includes("=")).map((a) => [a.split("=")[0], a.slice(a.indexOf("=") + 1)]),
-    ),
+    params: parseParams(Deno.args),
     onEvent: (e) => {
       if (e.event === "start") console.error(`▶ ${e.notebook} (${e.cells} cells)`);
       if (e.event === "cell") console.error(`  cell ${e.index + 1}: ${e.seconds.toFixed(1)} s`);

@@ -15,6 +15,7 @@ import { stripSolutions } from "../lib/notebook/student_notebook.ts";
 import { checkNotebook, formatProblem } from "../lib/notebook/check_notebook.ts";
 import { newLesson } from "../lib/notebook/new_lesson.ts";
 import { findNotebooks } from "../lib/notebook/find_notebooks.ts";
+import { parseParams } from "../lib/notebook/inject_parameters.ts";
 
 const USAGE = [
   "usage: deno task nb run <notebook|dir>... [--out DIR] [--timeout S] [--html] [--param name=value]...",
@@ -78,12 +79,7 @@ async function run(args: string[]): Promise<number> {
       param: { type: "string", multiple: true, default: [] },
     },
   });
-  const params: Record<string, string> = {};
-  for (const p of values.param) {
-    const eq = p.indexOf("=");
-    if (eq < 1) throw new Error(`--param ${p}: expected name=value, e.g. --param STEPS=20.`);
-    params[p.slice(0, eq)] = p.slice(eq + 1);
-  }
+  const params = parseParams(values.param);
   const timeout = Number(values.timeout);
   if (!Number.isFinite(timeout) || timeout < 0) {
     throw new Error(`--timeout ${values.timeout} is not a number of seconds.`);

@@ -29,6 +29,7 @@ Deno.test("nb run gives a one-line error naming the file for each kind of bad in
   const nb = newNotebook([codeCell("1")]);
   nb.metadata.kernelspec = { name: "python3", display_name: "Python 3" };
   Deno.writeTextFileSync(python3, JSON.stringify(nb));
+  Deno.mkdirSync(`${dir}/empty`);
 
   const cases: { name: string; args: string[]; env?: Record<string, string>; want: RegExp }[] = [
     {
@@ -47,6 +48,16 @@ Deno.test("nb run gives a one-line error naming the file for each kind of bad in
       want: /python3\.ipynb: kernelspec is "python3", not "ince"\. Open it in JupyterLab/,
     },
     {
+      name: "a --param without NAME=VALUE",
+      args: [good, "--param", "STEPS"],
+      want: /Parameter "STEPS": expected NAME=VALUE, e\.g\. STEPS=20\./,
+    },
+    {
+      name: "an empty folder",
+      args: [`${dir}/empty`],
+      want: /empty: no \.ipynb notebook there; name a notebook or a folder holding some\./,
+    },
+    {
       name: "missing Python",
       args: [good],
       env: { INCE_PYTHON: `${dir}/no-python/bin/python` },
@@ -62,4 +73,12 @@ Deno.test("nb run gives a one-line error naming the file for each kind of bad in
     });
   }
   Deno.removeSync(dir, { recursive: true });
+});
+
+Deno.test("resolveModel() says when a model path is not a model folder, and what to use instead", async () => {
+  const { resolveModel } = await import("../lib/hub/download.ts");
+  await assert.rejects(
+    () => resolveModel("./data/models/nope"),
+    /\.\/data\/models\/nope: no model folder here \(no config\.json; .*Use a folder with a Hugging Face model, or a Hub id/,
+  );
 });

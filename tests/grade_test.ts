@@ -17,6 +17,7 @@ const ROOT = projectRoot();
 Deno.mkdirSync(`${ROOT}/out`, { recursive: true });
 const DIR = Deno.makeTempDirSync({ prefix: "test-grade-", dir: `${ROOT}/out` });
 const LESSON = `${DIR}/lesson.ipynb`;
+globalThis.addEventListener("unload", () => Deno.removeSync(DIR, { recursive: true }));
 
 const ADD =
   `function add(a: number, b: number): number {\n  // BEGIN SOLUTION\n  return a + b;\n  // END SOLUTION\n}`;
@@ -187,9 +188,4 @@ Deno.test("deno task grade writes the JSON report and exits 1 below full marks",
   assert.equal(report.points, 0);
   assert.equal(report.max, 5);
   assert.deepEqual(Object.keys(report.exercises[0]).sort(), ["id", "max", "message", "points"]);
-});
-
-Deno.test({
-  name: "(cleanup)",
-  fn: () => Deno.removeSync(DIR, { recursive: true }),
 });

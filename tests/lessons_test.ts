@@ -108,7 +108,8 @@ Deno.test("lesson 06 runs headless: one live chart with lora, dora, pissa, and a
     assertEveryShowingCellHasOutput(result.out);
     const text = outputs.filter((o) => o.output_type === "stream").map((o) => o.text!.join("")).join("");
     assert.match(text, /correlation of ΔM with ΔD over 35 matrices/);
-    assert.match(text, /max \|W_res \+ s·BA − W\| = \d\.\de-\d+/);
+    assert.match(text, /‖W_res \+ s·BA − W‖ \/ ‖W‖ = \d\.\de-\d+/);
+    assert.match(text, /\d+% of routing slots dropped at capacity \d+/);
     assert.match(text, /aux loss: this router \d\.\d{3}, a collapsed one \d\.\d{3}/);
     assert.ok(result.html && Deno.readTextFileSync(result.html).includes("ince-figure"));
   } finally {

@@ -105,6 +105,7 @@ Deno.test("the beginner lesson runs from its own folder and imports ../../lib/mo
   assert.ok(result.html && Deno.readTextFileSync(result.html).includes("first fine-tune"));
   assertEveryShowingCellHasOutput(result.out);
   assert.match(text, /Overfitting: held-out loss was lowest at step \d+/, "the identity run memorises");
+  assert.match(text, /LoRA trained [\d,]+ of [\d,]+ parameters \(\d+\.\d%\)/);
   Deno.removeSync(dir, { recursive: true });
 });
 

@@ -103,3 +103,26 @@ export function pissaToLora(trained: LoraAdapter, initial: LoraAdapter): LoraAda
   const alpha = trained.rslora ? trained.alpha * Math.SQRT2 : trained.alpha * 2;
   return { A, B, alpha, rslora: trained.rslora };
 }
+
+/**
+ * The share of a matrix's energy (Σσ², its squared Frobenius norm) in its top `r` singular values —
+ * what PiSSA's adapter starts with.
+ *
+ * @param sigma Singular values, largest first.
+ * @param r How many.
+ * @returns A fraction in [0, 1].
+ *
+ * @example
+ * ```ts
+ * import { topEnergy } from "./pissa.ts";
+ * console.log(topEnergy([3, 1], 1)); // 0.9
+ * ```
+ */
+export function topEnergy(sigma: ArrayLike<number>, r: number): number {
+  let top = 0, all = 0;
+  for (let i = 0; i < sigma.length; i++) {
+    all += sigma[i] ** 2;
+    if (i < r) top += sigma[i] ** 2;
+  }
+  return all ? top / all : 0;
+}

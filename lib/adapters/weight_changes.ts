@@ -35,8 +35,37 @@ async function _modelTensors(modelDir: string): Promise<Record<string, Tensor>> 
 }
 
 function _matrix(t: Tensor, what: string): Matrix {
-  if (!(t.data instanceof Float32Array)) throw new Error(`${what}: expected a float tensor, got ${t.dtype}`);
+  if (!(t.data instanceof Float32Array)) {
+    throw new Error(
+      `${what}: a ${t.dtype} tensor, not a float weight matrix; pick a weight of a linear layer.`,
+    );
+  }
   return matrix(t.shape[0], t.shape[1] ?? 1, t.data);
+}
+
+/**
+ * One weight matrix of a model on disk (single `model.safetensors` or shards with an index).
+ *
+ * @param modelDir The model folder.
+ * @param name The tensor name, e.g. `model.layers.0.self_attn.q_proj.weight`.
+ * @returns The weight as a float32 matrix (out×in).
+ * @throws {Error} When the name is not in the model, listing a few that are.
+ *
+ * @example
+ * ```ts
+ * import { readWeight } from "./weight_changes.ts";
+ * const W = await readWeight("data/models/ince-tiny", "model.layers.0.self_attn.q_proj.weight");
+ * console.log(W.rows, W.cols); // 160 160
+ * ```
+ */
+export async function readWeight(modelDir: string, name: string): Promise<Matrix> {
+  const tensors = await _modelTensors(modelDir);
+  const t = tensors[name];
+  if (!t) {
+    const some = Object.keys(tensors).filter((k) => k.endsWith("_proj.weight")).slice(0, 3).join(", ");
+    throw new Error(`${modelDir}: no tensor "${name}"; weights look like: ${some}.`);
+  }
+  return _matrix(t, name);
 }
 
 /**

@@ -10,7 +10,7 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 import { projectRoot } from "../env/paths.ts";
 import { type Notebook, readNotebook } from "../notebook/read_notebook.ts";
 import { cellSource, cellTags, exerciseMeta } from "../notebook/cells.ts";
-import { cellModule, splitImports } from "../notebook/extract_code.ts";
+import { cellModule, declaredNames, splitImports } from "../notebook/extract_code.ts";
 
 /** The result of one exercise. */
 export interface ExerciseResult {
@@ -81,16 +81,6 @@ export function report(nonce: string, message: string): void {
 }
 `;
 
-/** Top-level names a cell declares, to export them to the tests. */
-function _declared(body: string): string[] {
-  const names = [
-    ...body.matchAll(
-      /^(?:export\s+)?(?:async\s+)?(?:function\*?|class|const|let|var)\s+([A-Za-z_$][\w$]*)/gm,
-    ),
-  ].map((m) => m[1]);
-  return [...new Set(names)];
-}
-
 /** Why a student's cell may not be run, or null. */
 function _forbidden(code: string, imports: string[], root: string): string | null {
   if (/\bimport\s*\(/.test(code)) return "uses dynamic import(), which graded code may not";
@@ -118,7 +108,7 @@ async function _runExercise(
     const mod = cellModule([[0, student]], { fromDir: options.fromDir, importSources: imports.student });
     const bad = _forbidden(student, mod.imports.map((i) => i.specifier), options.root);
     if (bad) return `Not run: the exercise cell ${bad}.`;
-    const names = _declared(splitImports(student).body);
+    const names = declaredNames(splitImports(student).body);
     Deno.writeTextFileSync(`${dir}/student.ts`, `${mod.code}\nexport { ${names.join(", ")} };\n`);
     const nonce = crypto.randomUUID();
     // The tests (visible and hidden) come from the lesson, with the lesson's imports.
@@ -152,12 +142,12 @@ async function _runExercise(
       ],
       cwd: options.fromDir,
       clearEnv: true,
-      env: {
-        NO_COLOR: "1",
-        PATH: Deno.env.get("PATH") ?? "",
-        HOME: Deno.env.get("HOME") ?? "",
-        DENO_DIR: Deno.env.get("DENO_DIR") ?? "",
-      },
+      // Only what Deno itself needs to find its cache; the student's code cannot read env anyway.
+      env: Object.fromEntries(
+        [["NO_COLOR", "1"], ...["PATH", "HOME", "DENO_DIR"].map((k) => [k, Deno.env.get(k)])].filter((
+          [, v],
+        ) => v),
+      ),
       stdin: "null",
       stdout: "piped",
       stderr: "piped",

@@ -3,6 +3,7 @@
  *
  * @module
  */
+import { escapeXml } from "../util/escape.ts";
 import type { GradeReport } from "./grade_notebook.ts";
 
 /**
@@ -32,10 +33,6 @@ export function formatGradeTable(report: GradeReport): string {
   ].join("\n");
 }
 
-function _xml(s: string): string {
-  return s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
-}
-
 /**
  * JUnit XML: one test suite per notebook, one test case per exercise (failed when not full marks).
  *
@@ -53,10 +50,14 @@ export function toJunit(reports: GradeReport[]): string {
   const suites = reports.map((r) => {
     const failures = r.exercises.filter((e) => e.points < e.max).length;
     const cases = r.exercises.map((e) =>
-      `    <testcase classname="${_xml(r.notebook)}" name="${_xml(e.id)} (${e.points}/${e.max} points)">` +
-      (e.points < e.max ? `<failure message="${_xml(e.message)}"/>` : "") + `</testcase>`
+      `    <testcase classname="${escapeXml(r.notebook)}" name="${
+        escapeXml(e.id)
+      } (${e.points}/${e.max} points)">` +
+      (e.points < e.max ? `<failure message="${escapeXml(e.message)}"/>` : "") + `</testcase>`
     );
-    return `  <testsuite name="${_xml(r.notebook)}" tests="${r.exercises.length}" failures="${failures}">\n` +
+    return `  <testsuite name="${
+      escapeXml(r.notebook)
+    }" tests="${r.exercises.length}" failures="${failures}">\n` +
       `${cases.join("\n")}\n  </testsuite>`;
   });
   return `<?xml version="1.0" encoding="UTF-8"?>\n<testsuites>\n${suites.join("\n")}\n</testsuites>\n`;

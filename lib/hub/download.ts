@@ -84,6 +84,32 @@ export async function downloadModel(repo: string, options: DownloadOptions = {})
 }
 
 /**
+ * A lesson's `MODEL` parameter as a local folder: a path (starting with `.` or `/`) is used as it is;
+ * anything else is a Hub repo id, downloaded (or found in the cache) with {@linkcode downloadModel}.
+ *
+ * @param model A folder path or a Hub repo id.
+ * @param options As for {@linkcode downloadModel}.
+ * @returns The local folder.
+ * @throws {Error} When a path does not exist (say which), or as for {@linkcode downloadModel}.
+ *
+ * @example
+ * ```ts
+ * import { resolveModel } from "./download.ts";
+ * console.log(await resolveModel("./data/models/ince-tiny")); // ./data/models/ince-tiny
+ * ```
+ */
+export async function resolveModel(model: string, options: DownloadOptions = {}): Promise<string> {
+  if (!model.startsWith(".") && !model.startsWith("/")) return await downloadModel(model, options);
+  if (!exists(`${model}/config.json`)) {
+    throw new Error(
+      `${model}: no model folder here (no config.json; paths are relative to ${Deno.cwd()}). ` +
+        'Use a folder with a Hugging Face model, or a Hub id such as "Qwen/Qwen2.5-0.5B-Instruct".',
+    );
+  }
+  return model;
+}
+
+/**
  * Downloads (or finds in the cache) a dataset repository.
  *
  * @param repo The repo id.

@@ -15,7 +15,7 @@
  * @example
  * ```ts
  * import { correlation } from "./stats.ts";
- * console.log(correlation([1, 2, 3], [2, 4, 6]), correlation([1, 2, 3], [3, 2, 1])); // 1 -1
+ * console.log(correlation([1, 2, 3], [3, 2, 1]).toFixed(3)); // -1.000
  * ```
  */
 export function correlation(xs: readonly number[], ys: readonly number[]): number {
@@ -32,5 +32,5 @@ export function correlation(xs: readonly number[], ys: readonly number[]): numbe
     sxx += (xs[i] - mx) ** 2;
     syy += (ys[i] - my) ** 2;
   }
-  return Math.round((sxy / Math.sqrt(sxx * syy)) * 1e12) / 1e12;
+  return sxy / Math.sqrt(sxx * syy);
 }

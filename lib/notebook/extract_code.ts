@@ -41,6 +41,27 @@ export function splitImports(source: string): { imports: ImportDecl[]; body: str
 }
 
 /**
+ * The top-level names a cell declares (`function`, `class`, `const`, `let`, `var` at the start of a line).
+ *
+ * @param source A code cell's source.
+ * @returns The names, in order, without repeats.
+ *
+ * @example
+ * ```ts
+ * import { declaredNames } from "./extract_code.ts";
+ * console.log(declaredNames('const MODEL = "x";\nlet STEPS = 3;\nasync function f() {}')); // ["MODEL", "STEPS", "f"]
+ * ```
+ */
+export function declaredNames(source: string): string[] {
+  const names = [
+    ...source.matchAll(
+      /^(?:export\s+)?(?:async\s+)?(?:function\*?|class|const|let|var)\s+([A-Za-z_$][\w$]*)/gm,
+    ),
+  ].map((m) => m[1]);
+  return [...new Set(names)];
+}
+
+/**
  * Rewrites a relative specifier to an absolute `file:` URL, resolved from `fromDir`.
  *
  * @param specifier As written in the cell.

@@ -19,7 +19,7 @@
  * ```
  */
 export function findNotebooks(paths: string[]): string[] {
-  if (!paths.length) throw new Error("Give at least one notebook or folder.");
+  if (!paths.length) throw new Error("No notebook given: name one or more .ipynb files or folders.");
   const out: string[] = [];
   const walk = (dir: string) => {
     for (const e of [...Deno.readDirSync(dir)].sort((a, b) => a.name.localeCompare(b.name))) {
@@ -33,11 +33,15 @@ export function findNotebooks(paths: string[]): string[] {
     try {
       stat = Deno.statSync(p);
     } catch {
-      throw new Error(`${p}: no such file or folder (paths are relative to ${Deno.cwd()}).`);
+      throw new Error(`${p}: no such notebook or folder. Check the path (it is relative to ${Deno.cwd()}).`);
     }
     if (stat.isDirectory) walk(p.replace(/\/$/, ""));
     else out.push(p);
   }
-  if (!out.length) throw new Error(`No notebooks found in ${paths.join(", ")}.`);
+  if (!out.length) {
+    throw new Error(
+      `${paths.join(", ")}: no .ipynb notebook there; name a notebook or a folder holding some.`,
+    );
+  }
   return out;
 }

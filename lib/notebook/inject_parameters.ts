@@ -6,6 +6,7 @@
  */
 import type { Notebook } from "./read_notebook.ts";
 import { cellSource, cellTags } from "./cells.ts";
+import { declaredNames } from "./extract_code.ts";
 
 /**
  * A parameter value as TypeScript: JSON when it parses (numbers, booleans, quoted strings, arrays),
@@ -29,21 +30,26 @@ export function parameterLiteral(value: string): string {
 }
 
 /**
- * The names a parameters cell declares (`const|let|var NAME =` at the start of a line).
+ * Parses command-line parameters `NAME=VALUE` (the value may contain `=`).
  *
- * @param source The cell's source.
- * @returns The names in order.
+ * @param items e.g. `["STEPS=20", "MODEL=Qwen/Qwen2.5-0.5B-Instruct"]`.
+ * @returns Name → value text.
+ * @throws {Error} On an item without a name and `=`, saying the expected form.
  *
  * @example
  * ```ts
- * import { declaredNames } from "./inject_parameters.ts";
- * console.log(declaredNames('const MODEL = "x";\nlet STEPS = 3;')); // ["MODEL", "STEPS"]
+ * import { parseParams } from "./inject_parameters.ts";
+ * console.log(parseParams(["STEPS=20", "URL=a=b"])); // { STEPS: "20", URL: "a=b" }
  * ```
  */
-export function declaredNames(source: string): string[] {
-  return [...source.matchAll(/^(?:export\s+)?(?:const|let|var)\s+([A-Za-z_$][\w$]*)\s*(?::[^=]+)?=/gm)].map((
-    m,
-  ) => m[1]);
+export function parseParams(items: readonly string[]): Record<string, string> {
+  const params: Record<string, string> = {};
+  for (const item of items) {
+    const eq = item.indexOf("=");
+    if (eq < 1) throw new Error(`Parameter "${item}": expected NAME=VALUE, e.g. STEPS=20.`);
+    params[item.slice(0, eq)] = item.slice(eq + 1);
+  }
+  return params;
 }
 
 /**

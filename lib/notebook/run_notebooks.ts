@@ -9,6 +9,7 @@ import { projectRoot, pythonPath } from "../env/paths.ts";
 import { INCE_KERNEL, readNotebook } from "./read_notebook.ts";
 import { injectParameters } from "./inject_parameters.ts";
 import { writeNotebook } from "./write_notebook.ts";
+import { findNotebooks } from "./find_notebooks.ts";
 import { readLines } from "../util/lines.ts";
 
 /** Options for {@linkcode runNotebooks}. */
@@ -59,8 +60,8 @@ export interface NotebookResult {
 }
 
 /**
- * Expands folders to the notebooks directly inside them (sorted) and checks each file can run:
- * it exists, is valid nbformat 4 JSON and uses our kernel.
+ * Expands paths to notebooks ({@linkcode findNotebooks}: folders recursively) and checks each file can
+ * run: it is valid nbformat 4 JSON and uses our kernel.
  *
  * @param paths Notebook files or folders.
  * @returns The notebook files, in order.
@@ -72,28 +73,7 @@ export interface NotebookResult {
  * ```
  */
 export function collectNotebooks(paths: string[]): string[] {
-  if (paths.length === 0) throw new Error("No notebook given: name one or more .ipynb files or folders.");
-  const files: string[] = [];
-  for (const path of paths) {
-    let info: Deno.FileInfo;
-    try {
-      info = Deno.statSync(path);
-    } catch {
-      throw new Error(
-        `${path}: no such notebook or folder. Check the path (it is relative to ${Deno.cwd()}).`,
-      );
-    }
-    if (info.isDirectory) {
-      const found = [...Deno.readDirSync(path)]
-        .filter((e) => e.isFile && e.name.endsWith(".ipynb"))
-        .map((e) => `${path.replace(/\/$/, "")}/${e.name}`)
-        .sort();
-      if (found.length === 0) throw new Error(`${path}: this folder holds no .ipynb notebook.`);
-      files.push(...found);
-    } else {
-      files.push(path);
-    }
-  }
+  const files = findNotebooks(paths);
   for (const file of files) readNotebook(file, { kernel: INCE_KERNEL });
   return files;
 }

@@ -46,10 +46,14 @@ export function heatmap(z: readonly (readonly number[])[], options: HeatmapOptio
     }
   });
   if (options.x && options.x.length !== cols) {
-    throw new RangeError(`heatmap(): ${options.x.length} column labels for ${cols} columns`);
+    throw new RangeError(
+      `heatmap(): ${options.x.length} column labels for ${cols} columns; give one label per column.`,
+    );
   }
   if (options.y && options.y.length !== z.length) {
-    throw new RangeError(`heatmap(): ${options.y.length} row labels for ${z.length} rows`);
+    throw new RangeError(
+      `heatmap(): ${options.y.length} row labels for ${z.length} rows; give one label per row.`,
+    );
   }
   return {
     data: [{

@@ -42,7 +42,9 @@ export interface ScatterOptions {
 export function scatter(sets: Record<string, PointSet>, options: ScatterOptions = {}): Figure {
   const data: ScatterTrace[] = Object.entries(sets).map(([name, s], i) => {
     if (s.x.length !== s.y.length) {
-      throw new RangeError(`scatter(): "${name}" has ${s.x.length} x values but ${s.y.length} y values`);
+      throw new RangeError(
+        `scatter(): "${name}" has ${s.x.length} x values but ${s.y.length} y values; give one y per x.`,
+      );
     }
     return {
       type: "scatter",

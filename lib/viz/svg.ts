@@ -5,14 +5,11 @@
  *
  * @module
  */
+import { escapeXml } from "../util/escape.ts";
 import type { Axis, Figure, HeatmapTrace, Trace } from "./figure.ts";
 import { COLORWAY as COLORS } from "./_colors.ts";
 
 const W = 720, H = 400;
-
-function _esc(s: string): string {
-  return s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
-}
 
 function _fmt(v: number): string {
   if (v === 0) return "0";
@@ -89,7 +86,7 @@ function _heatmap(t: HeatmapTrace, x0: number, y0: number, w: number, h: number)
       cells.push(
         `<rect x="${(x0 + c * cw).toFixed(1)}" y="${(y0 + r * ch).toFixed(1)}" width="${cw.toFixed(1)}" ` +
           `height="${ch.toFixed(1)}" fill="${fill}"><title>${
-            _esc(`${t.y?.[r] ?? r}, ${t.x?.[c] ?? c}: ${_fmt(v)}`)
+            escapeXml(`${t.y?.[r] ?? r}, ${t.x?.[c] ?? c}: ${_fmt(v)}`)
           }</title></rect>`,
       );
     })
@@ -97,14 +94,16 @@ function _heatmap(t: HeatmapTrace, x0: number, y0: number, w: number, h: number)
   const labels = [
     ...(t.x ?? []).map((l, c) =>
       `<text x="${(x0 + (c + 0.5) * cw).toFixed(1)}" y="${y0 + h + 16}" text-anchor="middle">${
-        _esc(l)
+        escapeXml(l)
       }</text>`
     ),
     ...(t.y ?? []).map((l, r) =>
-      `<text x="${x0 - 6}" y="${(y0 + (r + 0.5) * ch + 4).toFixed(1)}" text-anchor="end">${_esc(l)}</text>`
+      `<text x="${x0 - 6}" y="${(y0 + (r + 0.5) * ch + 4).toFixed(1)}" text-anchor="end">${
+        escapeXml(l)
+      }</text>`
     ),
   ];
-  return `<g class="trace heatmap" data-name="${_esc(t.name)}" data-points="${rows * cols}">${
+  return `<g class="trace heatmap" data-name="${escapeXml(t.name)}" data-points="${rows * cols}">${
     cells.join("")
   }` +
     `</g><g class="labels">${labels.join("")}</g>`;
@@ -136,7 +135,9 @@ export function renderSvg(fig: Figure): string {
   const title = fig.layout.title?.text;
   if (title) {
     parts.push(
-      `<text class="title" x="${width / 2}" y="26" text-anchor="middle" font-size="16">${_esc(title)}</text>`,
+      `<text class="title" x="${width / 2}" y="26" text-anchor="middle" font-size="16">${
+        escapeXml(title)
+      }</text>`,
     );
   }
   if (heat) {
@@ -153,14 +154,14 @@ export function renderSvg(fig: Figure): string {
     parts.push(`</g><g class="ticks" font-size="11" fill="#444">`);
     for (const t of sy.ticks) {
       parts.push(
-        `<text x="${x0 - 6}" y="${(t.at + 4).toFixed(1)}" text-anchor="end">${_esc(t.label)}</text>`,
+        `<text x="${x0 - 6}" y="${(t.at + 4).toFixed(1)}" text-anchor="end">${escapeXml(t.label)}</text>`,
       );
     }
     const every = Math.max(1, Math.ceil(sx.ticks.length / 10));
     sx.ticks.forEach((t, i) => {
       if (i % every === 0) {
         parts.push(
-          `<text x="${t.at.toFixed(1)}" y="${y1 + 16}" text-anchor="middle">${_esc(t.label)}</text>`,
+          `<text x="${t.at.toFixed(1)}" y="${y1 + 16}" text-anchor="middle">${escapeXml(t.label)}</text>`,
         );
       }
     });
@@ -170,7 +171,7 @@ export function renderSvg(fig: Figure): string {
       if (t.type === "heatmap") return;
       const color = (t.type === "bar" ? t.marker?.color : t.line?.color ?? t.marker?.color) ??
         COLORS[i % COLORS.length];
-      const attrs = `class="trace ${t.type}" data-name="${_esc(t.name)}" data-points="${t.y.length}"`;
+      const attrs = `class="trace ${t.type}" data-name="${escapeXml(t.name)}" data-points="${t.y.length}"`;
       if (t.type === "bar") {
         const k = bars.indexOf(t), n = bars.length;
         const band = (x1 - x0) / Math.max(1, new Set(xs.map(String)).size) * 0.8, bw = band / n;
@@ -181,7 +182,7 @@ export function renderSvg(fig: Figure): string {
             (bw * 0.95).toFixed(1)
           }" ` +
             `height="${Math.abs(zero - y).toFixed(1)}" fill="${color}"><title>${
-              _esc(`${t.name} ${x}: ${_fmt(t.y[j])}`)
+              escapeXml(`${t.name} ${x}: ${_fmt(t.y[j])}`)
             }</title></rect>`;
         });
         parts.push(`<g ${attrs}>${rects.join("")}</g>`);
@@ -221,7 +222,7 @@ export function renderSvg(fig: Figure): string {
           `<g class="legend-item"><rect x="${x1 + 12}" y="${
             y - 8
           }" width="14" height="10" fill="${color}"/>` +
-            `<text x="${x1 + 32}" y="${y + 1}" font-size="12">${_esc(t.name)}</text></g>`,
+            `<text x="${x1 + 32}" y="${y + 1}" font-size="12">${escapeXml(t.name)}</text></g>`,
         );
       });
     }
@@ -229,13 +230,15 @@ export function renderSvg(fig: Figure): string {
   const xt = fig.layout.xaxis?.title?.text, yt = fig.layout.yaxis?.title?.text;
   if (xt) {
     parts.push(
-      `<text x="${(x0 + x1) / 2}" y="${height - 12}" text-anchor="middle" font-size="13">${_esc(xt)}</text>`,
+      `<text x="${(x0 + x1) / 2}" y="${height - 12}" text-anchor="middle" font-size="13">${
+        escapeXml(xt)
+      }</text>`,
     );
   }
   if (yt) {
     parts.push(
       `<text transform="translate(16,${(y0 + y1) / 2}) rotate(-90)" text-anchor="middle" font-size="13">${
-        _esc(yt)
+        escapeXml(yt)
       }</text>`,
     );
   }

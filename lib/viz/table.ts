@@ -3,6 +3,7 @@
  *
  * @module
  */
+import { escapeXml } from "../util/escape.ts";
 import { display, inKernel, type MimeBundle } from "../display/display.ts";
 
 /** A column: the row key, its heading, and how to format its values. */
@@ -18,10 +19,6 @@ export interface TableOptions<T> {
   columns?: (Column<T> | (keyof T & string))[];
   /** A caption above the table. */
   caption?: string;
-}
-
-function _esc(s: string): string {
-  return s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
 }
 
 /**
@@ -78,9 +75,9 @@ export function table<T extends Record<string, unknown>>(
   ].join("\n");
   const align = (j: number) => numeric[j] ? ` style="text-align:right"` : "";
   const html = `<table class="ince-table">` +
-    (options.caption ? `<caption>${_esc(options.caption)}</caption>` : "") +
-    `<thead><tr>${heads.map((h, j) => `<th${align(j)}>${_esc(h)}</th>`).join("")}</tr></thead><tbody>` +
-    cells.map((r) => `<tr>${r.map((c, j) => `<td${align(j)}>${_esc(c)}</td>`).join("")}</tr>`).join("") +
+    (options.caption ? `<caption>${escapeXml(options.caption)}</caption>` : "") +
+    `<thead><tr>${heads.map((h, j) => `<th${align(j)}>${escapeXml(h)}</th>`).join("")}</tr></thead><tbody>` +
+    cells.map((r) => `<tr>${r.map((c, j) => `<td${align(j)}>${escapeXml(c)}</td>`).join("")}</tr>`).join("") +
     `</tbody></table>`;
   return { "text/html": html, "text/plain": text };
 }
