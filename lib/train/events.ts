@@ -28,6 +28,14 @@ export const TrainEventSchema = z.discriminatedUnion("event", [
     init_loss: z.number().nullable(),
     world_size: z.number(),
     run_dir: z.string(),
+    /** The PEFT config actually used (`LoraConfig.to_dict()`, …); null for a full fine-tune. */
+    peft_config: z.record(z.string(), z.unknown()).nullable().optional(),
+    /** The module names the adapter wraps, resolved by PEFT (e.g. "all-linear" → the list). */
+    target_modules: z.array(z.string()).optional(),
+    /** Trainable and total parameters per module type (q_proj, embed_tokens, prompt_encoder, …). */
+    params_by_module: z.record(z.string(), z.object({ trainable: z.number(), total: z.number() })).optional(),
+    /** How long the adapter's initialisation took (PiSSA's SVDs, OLoRA's QRs), in seconds. */
+    init_seconds: num,
   }),
   z.object({
     event: z.literal("step"),
@@ -40,7 +48,12 @@ export const TrainEventSchema = z.discriminatedUnion("event", [
     grad_norm: num,
     tokens_per_second: num,
     samples_per_second: num,
+    /** Compatibility: the GPU allocator's peak on a GPU, the process's peak RSS on a CPU (see below). */
     peak_memory_bytes: z.number(),
+    /** The torch allocator's peak of live tensor bytes (GPU: max_memory_allocated; CPU: measured once, see `end`). */
+    peak_allocated_bytes: num,
+    /** The trainer process's resident memory (RSS), the highest sample of this run so far. */
+    peak_rss_bytes: num,
     elapsed: z.number(),
     epoch: num,
     metrics: z.record(z.string(), z.number().nullable()).default({}),
@@ -64,7 +77,25 @@ export const TrainEventSchema = z.discriminatedUnion("event", [
     train_runtime: num,
     adapter: z.string(),
     converted_to_lora: z.boolean(),
+    /** Compatibility: as in `step`. */
     peak_memory_bytes: z.number(),
+    /** What was saved in `adapter`: an adapter, or the whole model (full fine-tune). */
+    saved: z.enum(["adapter", "model"]).optional(),
+    /** Mean seconds of one optimizer step (forward, backward, update), without evaluation or saving. */
+    seconds_per_step: num,
+    /** Seconds spent evaluating (held-out loss and exact-match generation). */
+    eval_seconds: num,
+    /**
+     * Allocator peak of live tensor bytes: on a GPU torch.cuda.max_memory_allocated over the run; on a
+     * CPU the peak during one steady-state step measured by PyTorch's MemTracker (which also fills
+     * `memory_breakdown`).
+     */
+    peak_allocated_bytes: num,
+    /** Where `peak_allocated_bytes` comes from: "cuda", "cpu-memtracker", or null. */
+    memory_source: z.string().nullable().optional(),
+    /** At the allocator peak: bytes of parameters, buffers, gradients, activations, temporaries, optimizer state. */
+    memory_breakdown: z.record(z.string(), z.number()).nullable().optional(),
+    peak_rss_bytes: num,
   }),
   z.object({
     event: z.literal("error"),

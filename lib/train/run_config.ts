@@ -3,12 +3,91 @@
  * (`python/trainer.py`) receives the parsed config with defaults filled in, and re-checks the
  * essentials for configs written by hand.
  *
+ * A PEFT run is made of independent choices, each its own field and each mapped to PEFT in one
+ * place in the trainer (`peft_config_for`):
+ *
+ * | field | values | PEFT |
+ * | --- | --- | --- |
+ * | `peftType` | lora, adalora, ia3, prompt_tuning, p_tuning, prefix_tuning | the config class |
+ * | `adapter` | lora, dora | `use_dora` |
+ * | `init` | default, gaussian, pissa, olora | `init_lora_weights` |
+ * | `scaling` | standard (α/r), rslora (α/√r) | `use_rslora` |
+ * | `quant` | none, nf4 (GPU) | `BitsAndBytesConfig(load_in_4bit, nf4, double quant)` |
+ * | `optimizer` | adamw, loraplus (+ `loraplusLrRatio`) | `peft.optimizers.create_loraplus_optimizer` |
+ * | `fullFineTune` | true: no adapter, every weight trains | — |
+ *
+ * The old single word `method` (lora, dora, pissa, olora, rslora, qlora, qdora) is a preset that
+ * expands into these fields ({@linkcode METHOD_PRESETS}); fields given explicitly override the preset.
+ * After parsing, `method` holds a label of the whole choice (the preset's name when the axes equal a
+ * preset, else e.g. `dora+rslora`), so recorded runs and run ids stay readable.
+ *
  * @module
  */
 import { z } from "zod";
 
-/** Fine-tuning methods, all through PEFT. */
+/** The preset names of the old `method` field. */
 export const METHODS = ["lora", "dora", "pissa", "olora", "rslora", "qlora", "qdora"] as const;
+/** A preset name. */
+export type Method = (typeof METHODS)[number];
+
+/** The PEFT families the trainer runs. */
+export const PEFT_TYPES = ["lora", "adalora", "ia3", "prompt_tuning", "p_tuning", "prefix_tuning"] as const;
+
+/** The axes a preset fixes. */
+export interface MethodAxes {
+  adapter: "lora" | "dora";
+  init: "default" | "gaussian" | "pissa" | "olora";
+  scaling: "standard" | "rslora";
+  quant: "none" | "nf4";
+}
+
+const LORA_AXES: MethodAxes = { adapter: "lora", init: "default", scaling: "standard", quant: "none" };
+
+/** What each old method name means in the independent fields. */
+export const METHOD_PRESETS: Readonly<Record<Method, MethodAxes>> = {
+  lora: LORA_AXES,
+  dora: { ...LORA_AXES, adapter: "dora" },
+  pissa: { ...LORA_AXES, init: "pissa" },
+  olora: { ...LORA_AXES, init: "olora" },
+  rslora: { ...LORA_AXES, scaling: "rslora" },
+  qlora: { ...LORA_AXES, quant: "nf4" },
+  qdora: { ...LORA_AXES, adapter: "dora", quant: "nf4" },
+};
+
+/**
+ * A readable label for a choice of axes: the preset's name when it matches one, else the parts that
+ * differ from plain LoRA joined by `+` (e.g. `dora+rslora`, `pissa+nf4`, `full`, `ia3`).
+ *
+ * @param c The parsed fields.
+ * @returns The label.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { methodLabel } from "./run_config.ts";
+ * assert.equal(methodLabel({ adapter: "dora", init: "default", scaling: "standard", quant: "nf4" }), "qdora");
+ * assert.equal(methodLabel({ adapter: "dora", init: "default", scaling: "rslora", quant: "none" }), "dora+rslora");
+ * assert.equal(methodLabel({ ...{ adapter: "lora", init: "default", scaling: "standard", quant: "none" }, peftType: "ia3" }), "ia3");
+ * ```
+ */
+export function methodLabel(
+  c: MethodAxes & { peftType?: string; fullFineTune?: boolean; optimizer?: { name: string } },
+): string {
+  if (c.fullFineTune) return "full";
+  const extra = c.optimizer?.name === "loraplus" ? ["loraplus"] : [];
+  if (c.peftType && c.peftType !== "lora") return [c.peftType, ...(c.quant === "nf4" ? ["nf4"] : []), ...extra].join("+");
+  const preset = (Object.keys(METHOD_PRESETS) as Method[]).find((m) =>
+    (Object.keys(LORA_AXES) as (keyof MethodAxes)[]).every((k) => METHOD_PRESETS[m][k] === c[k])
+  );
+  if (preset) return [preset, ...extra].join("+");
+  const parts = [
+    c.adapter === "dora" ? "dora" : c.init === "default" ? "lora" : null,
+    c.init !== "default" ? c.init : null,
+    c.scaling === "rslora" ? "rslora" : null,
+    c.quant === "nf4" ? "nf4" : null,
+  ].filter((p): p is string => p !== null);
+  return [...parts, ...extra].join("+");
+}
 
 /** The run config schema (input: what a lesson writes; output: defaults filled). */
 export const RunConfigSchema = z.object({
@@ -18,7 +97,25 @@ export const RunConfigSchema = z.object({
     train: z.string().min(1),
     eval: z.string().optional(),
   }),
-  method: z.enum(METHODS).default("lora"),
+  /**
+   * A preset for the axes below (the old single word); explicit axes override it. A parsed config's
+   * label (e.g. `dora+rslora`) is accepted back when all four axes are given with it.
+   */
+  method: z.string().optional(),
+  /** The PEFT family; LoRA-only fields (adapter, init, scaling, LoRA+) apply to `lora` alone. */
+  peftType: z.enum(PEFT_TYPES).default("lora"),
+  adapter: z.enum(["lora", "dora"]).optional(),
+  init: z.enum(["default", "gaussian", "pissa", "olora"]).optional(),
+  scaling: z.enum(["standard", "rslora"]).optional(),
+  /** Load the frozen base in 4-bit NF4 (bitsandbytes, double quantization): needs a CUDA/ROCm GPU. */
+  quant: z.enum(["none", "nf4"]).optional(),
+  optimizer: z.object({
+    name: z.enum(["adamw", "loraplus"]).default("adamw"),
+    /** LoRA+: learning rate of B = ratio × that of A (the paper suggests 16). */
+    loraplusLrRatio: z.number().positive("the LoRA+ ratio must be > 0 (the paper uses 16)").default(16),
+  }).prefault({}),
+  /** No adapter: every weight of the model trains (the reference the papers compare against). */
+  fullFineTune: z.boolean().default(false),
   stage: z.enum(["sft", "dpo"]).default("sft"),
   lora: z.object({
     r: z.number().int("rank must be a whole number").min(1, "rank must be at least 1").default(16),
@@ -27,6 +124,10 @@ export const RunConfigSchema = z.object({
     targetModules: z.union([z.literal("all-linear"), z.array(z.string()).min(1)]).default("all-linear"),
     /** Power iterations of PiSSA's fast SVD (`init_lora_weights="pissa_niter_K"`). */
     pissaNiter: z.number().int().min(0).default(4),
+  }).prefault({}),
+  /** Prompt tuning, P-tuning and prefix tuning: how many virtual tokens are learned. */
+  prompt: z.object({
+    virtualTokens: z.number().int().min(1, "at least 1 virtual token").default(20),
   }).prefault({}),
   train: z.object({
     maxSteps: z.number().int().min(0).default(100),
@@ -61,12 +162,63 @@ export const RunConfigSchema = z.object({
   resume: z.boolean().default(false),
   /** The run folder (filled by `trainRun`). */
   runDir: z.string().optional(),
+}).superRefine((c, ctx) => {
+  const say = (path: string, message: string) => ctx.addIssue({ code: "custom", path: [path], message });
+  if (c.method !== undefined && !(METHODS as readonly string[]).includes(c.method)) {
+    const explicit = c.adapter && c.init && c.scaling && c.quant;
+    if (!explicit) say("method", `"${c.method}" is not one of ${METHODS.join(", ")} (or set adapter, init, scaling, quant)`);
+  }
+  const axes = _axes(c);
+  if (c.fullFineTune) {
+    if (c.peftType !== "lora") say("fullFineTune", `a full fine-tune has no adapter: drop peftType "${c.peftType}"`);
+    if (axes.adapter === "dora") say("adapter", "DoRA is an adapter; a full fine-tune trains the weights themselves");
+    if (axes.init !== "default") {
+      say("init", `init "${axes.init}" initialises an adapter; a full fine-tune has none: drop init or fullFineTune`);
+    }
+    if (axes.scaling === "rslora") say("scaling", "rsLoRA scales an adapter; a full fine-tune has none");
+    if (axes.quant === "nf4") {
+      say("quant", "a 4-bit base cannot be trained directly: use an adapter (QLoRA) instead of fullFineTune");
+    }
+    if (c.optimizer.name === "loraplus") say("optimizer.name", "LoRA+ needs LoRA's A and B matrices: use adamw");
+  } else if (c.peftType !== "lora") {
+    const why = `applies to LoRA only; with peftType "${c.peftType}" leave it out`;
+    if (axes.adapter === "dora") say("adapter", `DoRA ${why}`);
+    if (axes.init !== "default") say("init", `init "${axes.init}" ${why}`);
+    if (axes.scaling === "rslora") say("scaling", `rsLoRA ${why}`);
+    if (c.optimizer.name === "loraplus") say("optimizer.name", `LoRA+ ${why}`);
+    if (c.method && c.method !== "lora" && c.method !== "qlora") say("method", `the preset "${c.method}" ${why}`);
+  }
+  if (axes.quant === "nf4" && c.device === "cpu") {
+    say("quant", "NF4 (bitsandbytes) needs a CUDA or ROCm GPU; on a CPU use quant: \"none\" (the built-in model is small)");
+  }
+  if (c.peftType === "prefix_tuning" && c.train.gradientCheckpointing) {
+    say("train.gradientCheckpointing", "prefix tuning feeds past key/values, which checkpointing cannot recompute: turn it off");
+  }
+}).transform((c) => {
+  const axes = _axes(c);
+  return { ...c, ...axes, method: methodLabel({ ...c, ...axes }) };
 });
+
+function _axes(c: {
+  method?: string;
+  adapter?: MethodAxes["adapter"];
+  init?: MethodAxes["init"];
+  scaling?: MethodAxes["scaling"];
+  quant?: MethodAxes["quant"];
+}): MethodAxes {
+  const preset = METHOD_PRESETS[c.method as Method] ?? LORA_AXES;
+  return {
+    adapter: c.adapter ?? preset.adapter,
+    init: c.init ?? preset.init,
+    scaling: c.scaling ?? preset.scaling,
+    quant: c.quant ?? preset.quant,
+  };
+}
 
 /** A run config as a lesson writes it (defaults optional). */
 export type RunConfigInput = z.input<typeof RunConfigSchema>;
-/** A run config with every default filled in. */
-export type RunConfig = z.output<typeof RunConfigSchema>;
+/** A run config with every default filled in; `method` is the label of the chosen axes. */
+export type RunConfig = Omit<z.output<typeof RunConfigSchema>, "method"> & { method: string };
 
 /**
  * Validates a run config and fills the defaults.
@@ -75,11 +227,16 @@ export type RunConfig = z.output<typeof RunConfigSchema>;
  * @returns The complete config.
  * @throws {Error} One line per problem, naming the field: e.g. `lora.r: rank must be at least 1`.
  *
- * @example
+ * @example Presets expand into the independent fields
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parseRunConfig } from "./run_config.ts";
- * const c = parseRunConfig({ model: "data/models/ince-tiny", dataset: { train: "t.jsonl" }, method: "dora" });
- * console.log(c.lora.r, c.train.lr); // 16 0.0002
+ * const c = parseRunConfig({ model: "data/models/ince-tiny", dataset: { train: "t.jsonl" }, method: "qdora" });
+ * assert.deepEqual([c.adapter, c.init, c.scaling, c.quant, c.method], ["dora", "default", "standard", "nf4", "qdora"]);
+ * assert.equal(c.lora.r, 16);
+ * const d = parseRunConfig({ model: "m", dataset: { train: "t.jsonl" }, adapter: "dora", scaling: "rslora" });
+ * assert.equal(d.method, "dora+rslora");
+ * assert.throws(() => parseRunConfig({ model: "m", dataset: { train: "t" }, fullFineTune: true, init: "pissa" }), /init/);
  * ```
  */
 export function parseRunConfig(input: RunConfigInput): RunConfig {

@@ -6,7 +6,7 @@
  */
 import { projectRoot } from "../env/paths.ts";
 import { parseEvent, type TrainEvent } from "./events.ts";
-import type { RunConfig } from "./run_config.ts";
+import { parseRunConfig, type RunConfig } from "./run_config.ts";
 
 /** A run read back from its folder. */
 export interface StoredRun {
@@ -56,10 +56,19 @@ export function loadRun(idOrDir: string, options: { runsDir?: string } = {}): St
   return {
     id: dir.replace(/\/$/, "").split("/").pop()!,
     dir,
-    config: JSON.parse(configText),
+    // Recorded runs of older versions name only a preset (`method: "dora"`): parsing expands it.
+    config: _config(configText, dir),
     events,
     status: _status(events),
   };
+}
+
+function _config(text: string, dir: string): RunConfig {
+  try {
+    return parseRunConfig(JSON.parse(text));
+  } catch (e) {
+    throw new Error(`${dir}/config.json: ${(e as Error).message} Fix or remove this run folder.`);
+  }
 }
 
 /**

@@ -1,12 +1,15 @@
 """ince's trainer process: one JSON run config in, one JSON event per line out (protocol 1).
 
-The training itself is done by the real engines: transformers + PEFT (LoRA, DoRA, PiSSA, OLoRA,
-rsLoRA, QLoRA/QDoRA) + TRL (SFT, DPO). This file only wires them together and reports.
+The training itself is done by the real engines: transformers + PEFT (LoRA and its axes — DoRA,
+PiSSA/OLoRA/Gaussian init, rsLoRA, NF4 base, LoRA+ — AdaLoRA, IA3, prompt/P-/prefix tuning) + TRL
+(SFT, DPO), or a full fine-tune. This file only wires them together and reports.
 
-  python trainer.py RUN_DIR/config.json
-Events go to stdout *and* RUN_DIR/events.jsonl; human logs go to stderr. With torchrun, only rank 0
-reports. SIGINT (or SIGTERM) saves a checkpoint, emits `error{kind: interrupted}` and exits 0;
-`resume: true` continues from the last checkpoint.
+  python trainer.py RUN_DIR/config.json [RUN_DIR2/config.json ...]
+Several configs run one after another in this one process (Python and PyTorch start once; each run
+still gets its own seed, folder and events). Events go to stdout *and* RUN_DIR/events.jsonl; human logs
+go to stderr. With torchrun, only rank 0 reports. SIGINT (or SIGTERM) saves a checkpoint, emits
+`error{kind: interrupted}`, skips the remaining configs and exits 0; `resume: true` continues from the
+last checkpoint.
 """
 
 from __future__ import annotations
@@ -28,7 +31,7 @@ _EVENTS_FILE = None
 _EVENTS_OUT = os.fdopen(os.dup(1), "w", buffering=1, encoding="utf-8")
 os.dup2(2, 1)
 sys.stdout = sys.stderr
-_T0 = time.time()
+_T0 = time.time()  # reset at the start of each run
 
 
 def _finite(x):
@@ -43,6 +46,7 @@ def _finite(x):
 
 
 def emit(event: str, **fields) -> None:
+    """One event to stdout and to the current run's events.jsonl."""
     if RANK != 0:
         return
     line = json.dumps(_finite({"event": event, "protocol": PROTOCOL, "time": round(time.time(), 3), **fields}), allow_nan=False)
@@ -66,8 +70,20 @@ class DataError(Exception):
     pass
 
 
-METHODS = {"lora", "dora", "pissa", "olora", "rslora", "qlora", "qdora"}
+# The old single `method` word is a preset of the independent axes (lib/train/run_config.ts has the same table).
+PRESETS = {
+    "lora": {}, "dora": {"adapter": "dora"}, "pissa": {"init": "pissa"}, "olora": {"init": "olora"},
+    "rslora": {"scaling": "rslora"}, "qlora": {"quant": "nf4"}, "qdora": {"adapter": "dora", "quant": "nf4"},
+}
+PEFT_TYPES = {"lora", "adalora", "ia3", "prompt_tuning", "p_tuning", "prefix_tuning"}
 ALL_LINEAR = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"]
+
+
+def axes(cfg: dict) -> dict:
+    """adapter/init/scaling/quant: explicit fields over the `method` preset over plain LoRA."""
+    preset = PRESETS.get(cfg.get("method") or "lora", {})
+    base = {"adapter": "lora", "init": "default", "scaling": "standard", "quant": "none"}
+    return {k: cfg.get(k) or preset.get(k, v) for k, v in base.items()}
 
 
 def check_config(cfg: dict) -> None:
@@ -75,7 +91,10 @@ def check_config(cfg: dict) -> None:
     def need(cond, field, msg):
         if not cond:
             raise ConfigError(f"field {field}: {msg}")
-    need(cfg.get("method") in METHODS, "method", f"{cfg.get('method')!r} is not one of {', '.join(sorted(METHODS))}")
+    method = cfg.get("method")
+    need(method is None or method in PRESETS or all(cfg.get(k) for k in ("adapter", "init", "scaling", "quant")), "method",
+         f"{method!r} is not one of {', '.join(PRESETS)}")
+    need(cfg.get("peftType", "lora") in PEFT_TYPES, "peftType", f"{cfg.get('peftType')!r} is not one of {', '.join(sorted(PEFT_TYPES))}")
     need(cfg.get("stage") in ("sft", "dpo"), "stage", f"{cfg.get('stage')!r} is not sft or dpo")
     lora, train = cfg.get("lora", {}), cfg.get("train", {})
     need(isinstance(lora.get("r"), int) and lora["r"] >= 1, "lora.r", f"rank must be a whole number ≥ 1, got {lora.get('r')!r}")
@@ -136,23 +155,77 @@ def as_messages(x, role):
 
 
 def peak_memory_bytes(device: str) -> int:
+    """The compatibility field: the GPU allocator's peak, or on a CPU the process's peak RSS."""
     import torch
     if device == "cuda":
         return int(torch.cuda.max_memory_allocated())
     return int(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024)
 
 
+def rss_bytes() -> int:
+    """The process's resident memory now (Linux /proc; elsewhere the peak so far)."""
+    try:
+        with open("/proc/self/statm") as f:
+            return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except OSError:
+        return peak_memory_bytes("cpu")
+
+
+def peft_config_for(cfg: dict, model, total_steps: int):
+    """The one place where the run config's axes become a PEFT config (None: full fine-tune)."""
+    import peft
+    if cfg.get("fullFineTune"):
+        return None
+    kind, ax, lora = cfg.get("peftType", "lora"), axes(cfg), cfg["lora"]
+    targets = ALL_LINEAR if lora["targetModules"] == "all-linear" else lora["targetModules"]
+    if kind == "lora":
+        init = {"default": True, "gaussian": "gaussian", "olora": "olora",
+                "pissa": f"pissa_niter_{lora.get('pissaNiter', 4)}"}[ax["init"]]
+        return peft.LoraConfig(r=lora["r"], lora_alpha=lora["alpha"], lora_dropout=lora["dropout"], target_modules=targets,
+                               task_type="CAUSAL_LM", use_dora=ax["adapter"] == "dora", use_rslora=ax["scaling"] == "rslora",
+                               init_lora_weights=init)
+    if kind == "adalora":
+        # AdaLoRA starts every matrix at 1.5 × the target rank (PEFT's own defaults are 12 → 8) and prunes
+        # to the target average between tinit and total − tfinal (10 % and 20 % of the run here).
+        t = max(total_steps, 3)
+        return peft.AdaLoraConfig(target_r=lora["r"], init_r=max(lora["r"] + 1, round(1.5 * lora["r"])),
+                                  lora_alpha=lora["alpha"], lora_dropout=lora["dropout"], target_modules=targets,
+                                  task_type="CAUSAL_LM", total_step=t, tinit=t // 10, tfinal=t // 5, deltaT=1)
+    if kind == "ia3":
+        return peft.IA3Config(task_type="CAUSAL_LM")  # PEFT's own target/feed-forward modules for the architecture
+    n = cfg.get("prompt", {}).get("virtualTokens", 20)
+    if kind == "prompt_tuning":
+        return peft.PromptTuningConfig(task_type="CAUSAL_LM", num_virtual_tokens=n)
+    if kind == "p_tuning":
+        return peft.PromptEncoderConfig(task_type="CAUSAL_LM", num_virtual_tokens=n,
+                                        encoder_hidden_size=model.config.hidden_size)
+    return peft.PrefixTuningConfig(task_type="CAUSAL_LM", num_virtual_tokens=n)
+
+
+_PEFT_PARTS = {"weight", "bias", "default", "base_layer", "lora_A", "lora_B", "lora_E", "lora_magnitude_vector",
+               "ia3_l", "modules_to_save", "original_module", "base_model", "model"}
+
+
+def params_by_module(model) -> dict:
+    """Trainable and total parameters per module type: q_proj (base weight + its adapter), embed_tokens, …"""
+    out: dict = {}
+    for name, p in model.named_parameters():
+        parts = name.split(".")
+        if parts[0] == "prompt_encoder":
+            kind = "prompt_encoder"
+        else:
+            kind = next((x for x in reversed(parts) if x not in _PEFT_PARTS and not x.isdigit()), parts[-1])
+        row = out.setdefault(kind, {"trainable": 0, "total": 0})
+        row["total"] += p.numel()
+        row["trainable"] += p.numel() if p.requires_grad else 0
+    return out
+
+
 def main() -> int:
-    global _EVENTS_FILE
-    if len(sys.argv) != 2:
-        print("usage: trainer.py RUN_DIR/config.json", file=sys.stderr)
+    global _EVENTS_FILE, _T0
+    if len(sys.argv) < 2:
+        print("usage: trainer.py RUN_DIR/config.json [RUN_DIR2/config.json ...]", file=sys.stderr)
         return 2
-    config_path = sys.argv[1]
-    with open(config_path, encoding="utf-8") as f:
-        cfg = json.load(f)
-    run_dir = cfg.get("runDir") or os.path.dirname(os.path.abspath(config_path))
-    if RANK == 0:
-        _EVENTS_FILE = open(os.path.join(run_dir, "events.jsonl"), "a", encoding="utf-8")
     interrupted = {"flag": False}
 
     def on_signal(signum, frame):  # noqa: ARG001
@@ -163,6 +236,35 @@ def main() -> int:
 
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
+    code = 0
+    for config_path in sys.argv[1:]:
+        if interrupted["flag"]:
+            break  # the caller reports the runs that never started
+        with open(config_path, encoding="utf-8") as f:
+            cfg = json.load(f)
+        run_dir = cfg.get("runDir") or os.path.dirname(os.path.abspath(config_path))
+        _T0 = time.time()
+        if RANK == 0:
+            _EVENTS_FILE = open(os.path.join(run_dir, "events.jsonl"), "a", encoding="utf-8")
+        log(f"run {run_dir}")
+        try:
+            code = max(code, run_one(cfg, run_dir, interrupted))
+        finally:
+            if _EVENTS_FILE:
+                _EVENTS_FILE.close()
+                _EVENTS_FILE = None
+            _free_memory()
+    return code
+
+
+def _free_memory() -> None:
+    import gc
+    gc.collect()
+    if "torch" in sys.modules and sys.modules["torch"].cuda.is_available():
+        sys.modules["torch"].cuda.empty_cache()
+
+
+def run_one(cfg: dict, run_dir: str, interrupted: dict) -> int:
     try:
         return run(cfg, run_dir, interrupted)
     except ConfigError as e:
@@ -173,12 +275,76 @@ def main() -> int:
         import torch
         if isinstance(e, torch.OutOfMemoryError) or "out of memory" in str(e).lower():
             emit("error", kind="oom", message=str(e).split("\n")[0],
-                 hint="Lower train.batchSize or train.maxLength, turn on train.gradientCheckpointing, or use qlora on a GPU.")
+                 hint="Lower train.batchSize or train.maxLength, turn on train.gradientCheckpointing, or use quant nf4 on a GPU.")
         else:
             traceback.print_exc()
             emit("error", kind="runtime", message=f"{type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}",
                  hint="See stderr.log in the run folder for the traceback.")
+    finally:
+        if MemoryProbe.active is not None:  # a run that failed mid-step leaves the next one untracked
+            MemoryProbe.active.end()
     return 1
+
+
+class _NoHook:
+    def remove(self) -> None:
+        pass
+
+
+class MemoryProbe:
+    """On a CPU, torch has no allocator statistics: PyTorch's MemTracker (a dispatch mode that follows
+    every tensor's storage) measures one steady-state optimizer step — the second, once AdamW's state
+    exists — and reports its peak of live tensor bytes by category. On a GPU the allocator's own peak
+    (torch.cuda.max_memory_allocated) covers the whole run."""
+
+    def __init__(self, device: str, total_steps: int):
+        self.device, self.step = device, (2 if total_steps >= 2 else 1)
+        self.tracker, self.peak, self.breakdown = None, None, None
+
+    active = None  # the probe whose tracker is entered, so a failed run can still leave it
+
+    def begin(self, model, optimizer, step: int) -> None:
+        if self.device != "cpu" or step + 1 != self.step:
+            return
+        from torch.distributed._tools.mem_tracker import MemTracker
+
+        class _FrozenAware(MemTracker):
+            # MemTracker hooks every parameter's gradient and fails on frozen ones (an adapter's base
+            # weights): mark those as already hooked so it skips them.
+            def _track_module_params_and_buffers(self, module, install_grad_hooks=True):
+                for p in module.parameters():
+                    if not p.requires_grad:
+                        self._param_to_grad_hook_handles.setdefault(p, (_NoHook(), _NoHook()))
+                return super()._track_module_params_and_buffers(module, install_grad_hooks)
+
+        try:
+            self.tracker = _FrozenAware()
+            self.tracker.track_external(model, getattr(optimizer, "optimizer", optimizer))
+            self.tracker.__enter__()
+            MemoryProbe.active = self
+        except Exception as e:  # noqa: BLE001 — a failed measurement must not fail the run
+            log(f"memory probe off: {type(e).__name__}: {e}")
+            self.tracker = None
+
+    def end(self) -> bool:
+        """Stops a running probe; True when this step was probed (its time is not a normal step's)."""
+        if self.tracker is None:
+            return False
+        MemoryProbe.active = None
+        self.tracker.__exit__(None, None, None)
+        snap = next(iter(self.tracker.get_tracker_snapshot("peak").values()), {})
+        names = {"PARAM": "parameters", "BUFFER": "buffers", "GRAD": "gradients", "ACT": "activations",
+                 "TEMP": "temporaries", "OPT": "optimizer_state", "OTH": "other"}
+        self.breakdown = {names.get(str(k).split(".")[-1], str(k)): int(v) for k, v in snap.items() if str(k) != "Total"}
+        self.peak = int(snap.get("Total", sum(self.breakdown.values())))
+        self.tracker = None
+        return True
+
+    def allocated(self):
+        import torch
+        if self.device == "cuda":
+            return int(torch.cuda.max_memory_allocated()), "cuda"
+        return self.peak, ("cpu-memtracker" if self.peak is not None else None)
 
 
 def run(cfg: dict, run_dir: str, interrupted: dict) -> int:
@@ -188,22 +354,30 @@ def run(cfg: dict, run_dir: str, interrupted: dict) -> int:
     import peft
     import trl
     from datasets import Dataset
-    from peft import LoraConfig, get_peft_model
+    from peft import get_peft_model
     from transformers import AutoModelForCausalLM, AutoTokenizer, TrainerCallback
 
     train_cfg, lora_cfg, eval_cfg = cfg["train"], cfg["lora"], cfg.get("eval", {})
-    method, stage = cfg["method"], cfg["stage"]
+    stage, ax, kind = cfg["stage"], axes(cfg), cfg.get("peftType", "lora")
+    full, optim_cfg = bool(cfg.get("fullFineTune")), cfg.get("optimizer") or {"name": "adamw"}
+    label = cfg.get("method") or "lora"
     want = cfg.get("device", "auto")
     device = "cuda" if (want == "cuda" or (want == "auto" and torch.cuda.is_available())) else "cpu"
     if want == "cuda" and not torch.cuda.is_available():
         raise ConfigError("field device: cuda was asked for but PyTorch sees no GPU (ROCm GPUs also show up as cuda)")
-    if method in ("qlora", "qdora") and device != "cuda":
-        raise ConfigError(f"field method: {method} quantizes the model to 4-bit NF4 with bitsandbytes, which needs a "
-                          "CUDA or ROCm GPU; on this CPU use method lora/dora (the built-in model is small enough)")
+    if ax["quant"] == "nf4" and device != "cuda":
+        raise ConfigError("field quant: nf4 quantizes the model to 4-bit NF4 with bitsandbytes, which needs a "
+                          "CUDA or ROCm GPU; on this CPU use quant \"none\" (the built-in model is small enough)")
+    if full and (ax["adapter"] != "lora" or ax["init"] != "default" or ax["quant"] != "none" or kind != "lora"):
+        raise ConfigError("field fullFineTune: a full fine-tune has no adapter, init, quantization or PEFT type")
+    if optim_cfg.get("name") == "loraplus" and (full or kind != "lora"):
+        raise ConfigError("field optimizer.name: LoRA+ needs LoRA's A and B matrices (peftType lora, no fullFineTune)")
     dtype_name = cfg.get("dtype", "auto")
     if dtype_name == "auto":
         dtype_name = "bfloat16" if device == "cuda" and torch.cuda.is_bf16_supported() else "float32"
     dtype = getattr(torch, dtype_name)
+    if device == "cuda":
+        torch.cuda.reset_peak_memory_stats()
     # No torch.use_deterministic_algorithms: it cost ~30 % of the steps/s on CPU, and the CPU kernels
     # used here already repeat exactly (tests/train_test.ts: same seed ⇒ same loss curve).
     torch.manual_seed(train_cfg["seed"])
@@ -223,7 +397,7 @@ def run(cfg: dict, run_dir: str, interrupted: dict) -> int:
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token
     quant = None
-    if method in ("qlora", "qdora"):
+    if ax["quant"] == "nf4":
         from transformers import BitsAndBytesConfig
         quant = BitsAndBytesConfig(load_in_4bit=True, bnb_4bit_quant_type="nf4", bnb_4bit_use_double_quant=True,
                                    bnb_4bit_compute_dtype=dtype)
@@ -241,9 +415,9 @@ def run(cfg: dict, run_dir: str, interrupted: dict) -> int:
         with torch.no_grad():
             for r in train_rows[:4]:
                 prompt = tokenizer.apply_chat_template(r["prompt"], add_generation_prompt=True, tokenize=False)
-                full = tokenizer.apply_chat_template(r["prompt"] + r["completion"], tokenize=False)
+                full_text = tokenizer.apply_chat_template(r["prompt"] + r["completion"], tokenize=False)
                 p = tokenizer(prompt, add_special_tokens=False)["input_ids"]
-                ids = tokenizer(full, add_special_tokens=False)["input_ids"]
+                ids = tokenizer(full_text, add_special_tokens=False)["input_ids"]
                 labels = [-100] * len(p) + ids[len(p):]
                 out = m(input_ids=torch.tensor([ids], device=m.device), labels=torch.tensor([labels], device=m.device))
                 losses.append(out.loss.item())
@@ -251,33 +425,40 @@ def run(cfg: dict, run_dir: str, interrupted: dict) -> int:
         return sum(losses) / len(losses)
 
     base_loss = probe_loss(model)
-    targets = lora_cfg["targetModules"]
-    init = True
-    if method == "pissa":
-        init = f"pissa_niter_{lora_cfg.get('pissaNiter', 4)}"
-    elif method == "olora":
-        init = "olora"
-    peft_config = LoraConfig(
-        r=lora_cfg["r"], lora_alpha=lora_cfg["alpha"], lora_dropout=lora_cfg["dropout"],
-        target_modules=ALL_LINEAR if targets == "all-linear" else targets, task_type="CAUSAL_LM",
-        use_dora=method in ("dora", "qdora"), use_rslora=method == "rslora", init_lora_weights=init,
-    )
-    if quant is not None:
-        from peft import prepare_model_for_kbit_training
-        model = prepare_model_for_kbit_training(model, use_gradient_checkpointing=train_cfg["gradientCheckpointing"])
-    model = get_peft_model(model, peft_config)
+    total_steps = train_cfg["maxSteps"] or 0
+    peft_config = peft_config_for(cfg, model, total_steps)
+    t_init = time.time()
+    if peft_config is None:
+        model.requires_grad_(True)
+        target_modules = []
+    else:
+        if quant is not None:
+            from peft import prepare_model_for_kbit_training
+            model = prepare_model_for_kbit_training(model, use_gradient_checkpointing=train_cfg["gradientCheckpointing"])
+        model = get_peft_model(model, peft_config)
+        resolved = getattr(model.peft_config["default"], "target_modules", None)  # None for the prompt family
+        target_modules = sorted(resolved) if isinstance(resolved, (set, list, tuple)) else ([resolved] if resolved else [])
+    init_seconds = round(time.time() - t_init, 4)
     init_loss = probe_loss(model)
-    if method in ("pissa", "olora") and RANK == 0 and not cfg.get("resume"):
+    converted = peft_config is not None and kind == "lora" and ax["init"] in ("pissa", "olora")
+    if converted and RANK == 0 and not cfg.get("resume"):
         # Keep the initial adapter: saving converts the trained one into a plain LoRA adapter against it.
         model.peft_config["default"].init_lora_weights = True
         model.save_pretrained(os.path.join(run_dir, "initial_adapter"))
-    trainable, total = model.get_nb_trainable_parameters()
+    if peft_config is None:
+        trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
+        total = sum(p.numel() for p in model.parameters())
+    else:
+        trainable, total = model.get_nb_trainable_parameters()
 
     emit("start", versions={"torch": torch.__version__, "transformers": transformers.__version__, "peft": peft.__version__,
                             "trl": trl.__version__, "python": sys.version.split()[0]},
-         device=device, dtype=dtype_name, method=method, stage=stage, total_params=total, trainable_params=trainable,
+         device=device, dtype=dtype_name, method=label, stage=stage, total_params=total, trainable_params=trainable,
          train_examples=len(train_rows), eval_examples=len(eval_rows), base_loss=base_loss, init_loss=init_loss,
-         world_size=int(os.environ.get("WORLD_SIZE", "1")), run_dir=run_dir)
+         world_size=int(os.environ.get("WORLD_SIZE", "1")), run_dir=run_dir,
+         peft_config=json.loads(json.dumps(peft_config.to_dict(), default=lambda o: sorted(o) if isinstance(o, set) else str(o)))
+         if peft_config is not None else None,
+         target_modules=target_modules, params_by_module=params_by_module(model), init_seconds=init_seconds)
 
     common = dict(
         output_dir=os.path.join(run_dir, "checkpoints"), max_steps=train_cfg["maxSteps"] or -1,
@@ -292,8 +473,10 @@ def run(cfg: dict, run_dir: str, interrupted: dict) -> int:
         ddp_backend="gloo" if device == "cpu" and int(os.environ.get("WORLD_SIZE", "1")) > 1 else None,
         remove_unused_columns=True,
     )
-    state = {"last_time": time.time(), "last_tokens": 0.0, "last_step": 0}
+    state = {"last_time": time.time(), "last_tokens": 0.0, "last_step": 0, "rss": rss_bytes(),
+             "step_t0": None, "step_times": [], "eval_seconds": 0.0}
     samples_per_step = train_cfg["batchSize"] * train_cfg["gradAccum"] * int(os.environ.get("WORLD_SIZE", "1"))
+    memory = MemoryProbe(device, total_steps)
 
     def exact_match() -> float | None:
         if stage != "sft" or not eval_rows or not eval_cfg.get("exactMatch", True):
@@ -315,6 +498,24 @@ def run(cfg: dict, run_dir: str, interrupted: dict) -> int:
         return hits / len(rows)
 
     class Events(TrainerCallback):
+        def on_step_begin(self, args, st, control, model=None, optimizer=None, **kw):  # noqa: ARG002
+            memory.begin(model, optimizer, st.global_step)
+            state["step_t0"] = time.perf_counter()
+
+        def on_optimizer_step(self, args, st, control, model=None, **kw):  # noqa: ARG002
+            # AdaLoRA reallocates its ranks after each optimizer step, while the gradients still exist.
+            if kind == "adalora":
+                trainer.model.base_model.update_and_allocate(st.global_step)
+
+        def on_step_end(self, args, st, control, **kw):  # noqa: ARG002
+            dt = time.perf_counter() - state["step_t0"] if state["step_t0"] is not None else None
+            if not memory.end() and dt is not None:
+                state["step_times"].append(dt)
+            state["rss"] = max(state["rss"], rss_bytes())
+            if interrupted["flag"]:
+                control.should_save = True
+                control.should_training_stop = True
+
         def on_log(self, args, st, control, logs=None, **kw):  # noqa: ARG002
             logs = logs or {}
             if "loss" in logs:
@@ -324,36 +525,40 @@ def run(cfg: dict, run_dir: str, interrupted: dict) -> int:
                 tokens = logs.get("num_tokens")
                 tps = (tokens - state["last_tokens"]) / dt if tokens is not None else None
                 extra = {k: v for k, v in logs.items() if k.startswith(("rewards/", "logps/", "mean_token_accuracy", "entropy"))}
+                allocated, _ = memory.allocated()
                 emit("step", step=st.global_step, loss=logs["loss"], tokens=tokens, learning_rate=logs.get("learning_rate"),
                      grad_norm=logs.get("grad_norm"), tokens_per_second=tps, samples_per_second=samples_per_step * steps / dt,
-                     peak_memory_bytes=peak_memory_bytes(device), elapsed=round(now - _T0, 3), epoch=logs.get("epoch"),
-                     metrics=extra)
+                     peak_memory_bytes=peak_memory_bytes(device), peak_allocated_bytes=allocated, peak_rss_bytes=state["rss"],
+                     elapsed=round(now - _T0, 3), epoch=logs.get("epoch"), metrics=extra)
                 state.update(last_time=now, last_tokens=tokens or 0.0, last_step=st.global_step)
 
         def on_evaluate(self, args, st, control, metrics=None, **kw):  # noqa: ARG002
             metrics = metrics or {}
-            emit("eval", step=st.global_step, eval_loss=metrics.get("eval_loss"), exact_match=exact_match(),
+            t = time.perf_counter()
+            em = exact_match()
+            state["eval_seconds"] += time.perf_counter() - t + metrics.get("eval_runtime", 0.0)
+            emit("eval", step=st.global_step, eval_loss=metrics.get("eval_loss"), exact_match=em,
                  metrics={k: v for k, v in metrics.items() if k.startswith("eval_rewards/")})
 
         def on_save(self, args, st, control, **kw):  # noqa: ARG002
             emit("checkpoint", step=st.global_step, path=os.path.join(args.output_dir, f"checkpoint-{st.global_step}"))
 
-        def on_step_end(self, args, st, control, **kw):  # noqa: ARG002
-            if interrupted["flag"]:
-                control.should_save = True
-                control.should_training_stop = True
-
+    optimizers = (None, None)
+    if optim_cfg.get("name") == "loraplus":
+        from peft.optimizers import create_loraplus_optimizer
+        optimizers = (create_loraplus_optimizer(model, torch.optim.AdamW, lr=train_cfg["lr"],
+                                                loraplus_lr_ratio=optim_cfg.get("loraplusLrRatio", 16)), None)
     if stage == "sft":
         from trl import SFTConfig, SFTTrainer
         trainer = SFTTrainer(model=model, args=SFTConfig(**common), train_dataset=Dataset.from_list(train_rows),
                              eval_dataset=Dataset.from_list(eval_rows) if eval_rows else None,
-                             processing_class=tokenizer, callbacks=[Events()])
+                             processing_class=tokenizer, callbacks=[Events()], optimizers=optimizers)
     else:
         from trl import DPOConfig, DPOTrainer
         trainer = DPOTrainer(model=model, args=DPOConfig(beta=train_cfg["dpoBeta"], **common),
                              train_dataset=Dataset.from_list(train_rows),
                              eval_dataset=Dataset.from_list(eval_rows) if eval_rows else None,
-                             processing_class=tokenizer, callbacks=[Events()])
+                             processing_class=tokenizer, callbacks=[Events()], optimizers=optimizers)
     t_train = time.time()
     result = trainer.train(resume_from_checkpoint=True if cfg.get("resume") else None)
     if interrupted["flag"]:
@@ -363,23 +568,25 @@ def run(cfg: dict, run_dir: str, interrupted: dict) -> int:
     final_eval = next((h for h in reversed(trainer.state.log_history) if "eval_loss" in h and h.get("step") == trainer.state.global_step), {})
     if eval_rows and not final_eval:
         final_eval = trainer.evaluate()  # emits an `eval` event through the callback
-    adapter_dir = os.path.join(run_dir, "adapter")
+    saved_dir = os.path.join(run_dir, "model" if peft_config is None else "adapter")
     if RANK == 0:
-        if method in ("pissa", "olora"):
-            trainer.model.save_pretrained(adapter_dir, path_initial_model_for_weight_conversion=os.path.join(run_dir, "initial_adapter"))
+        if converted:
+            trainer.model.save_pretrained(saved_dir, path_initial_model_for_weight_conversion=os.path.join(run_dir, "initial_adapter"))
         else:
-            trainer.model.save_pretrained(adapter_dir)
-        tokenizer.save_pretrained(adapter_dir)
+            trainer.model.save_pretrained(saved_dir)
+        tokenizer.save_pretrained(saved_dir)
     losses = [h["loss"] for h in trainer.state.log_history if "loss" in h]
+    allocated, source = memory.allocated()
+    times = state["step_times"]
     emit("end", steps=trainer.state.global_step, final_loss=losses[-1] if losses else None,
          eval_loss=final_eval.get("eval_loss"), train_seconds=round(time.time() - t_train, 3),
-         train_runtime=result.metrics.get("train_runtime"), adapter=adapter_dir,
-         converted_to_lora=method in ("pissa", "olora"), peak_memory_bytes=peak_memory_bytes(device))
+         train_runtime=result.metrics.get("train_runtime"), adapter=saved_dir, converted_to_lora=converted,
+         peak_memory_bytes=peak_memory_bytes(device), saved="model" if peft_config is None else "adapter",
+         seconds_per_step=round(sum(times) / len(times), 5) if times else None,
+         eval_seconds=round(state["eval_seconds"], 3), peak_allocated_bytes=allocated, memory_source=source,
+         memory_breakdown=memory.breakdown, peak_rss_bytes=state["rss"])
     return 0
 
 
 if __name__ == "__main__":
-    code = main()
-    if _EVENTS_FILE:
-        _EVENTS_FILE.close()
-    sys.exit(code)
+    sys.exit(main())
