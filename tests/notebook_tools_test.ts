@@ -71,10 +71,12 @@ Deno.test("formatNotebook() writes byte for byte what nbformat writes, keeping u
 
 Deno.test("nb check rejects, with cell index and reason, each broken convention", async () => {
   const dir = Deno.makeTempDirSync({ prefix: "test-check-", dir: `${ROOT}/out` });
-  const ex = (
-    id: string,
-    src = "function f(): number {\n  // BEGIN SOLUTION\n  return 1;\n  // END SOLUTION\n}",
-  ) => codeCell(src, { tags: ["exercise"], metadata: { ince: { exercise: id, points: 1 } } });
+  const SRC = "function f(): number {\n  // BEGIN SOLUTION\n  return 1;\n  // END SOLUTION\n}";
+  const ex = (id: string, src = SRC, forbid?: unknown) =>
+    codeCell(src, {
+      tags: ["exercise"],
+      metadata: { ince: { exercise: id, points: 1, ...(forbid === undefined ? {} : { forbid }) } },
+    });
   const tests = (id: string) => codeCell("f();", { tags: ["tests"], metadata: { ince: { exercise: id } } });
   const cases: { name: string; nb: ReturnType<typeof newNotebook>; expect: RegExp }[] = [
     {
@@ -106,6 +108,17 @@ Deno.test("nb check rejects, with cell index and reason, each broken convention"
         /cell 2 \(index 1\): type error at line 1: TS2322: Type 'number' is not assignable to type 'string'/,
     },
     {
+      name: "forbid-unknown",
+      nb: newNotebook([ex("a", SRC, ["routeTopK", "routeTopk"]), tests("a")]),
+      expect:
+        /^[^\n]*: cell 1 \(index 0\): exercise "a": metadata\.ince\.forbid names "routeTopk", which lib\/mod\.ts does not export \(check the spelling\)$/,
+    },
+    {
+      name: "forbid-not-a-list",
+      nb: newNotebook([ex("a", SRC, "routeTopK"), tests("a")]),
+      expect: /cell 1 \(index 0\): exercise "a": metadata\.ince\.forbid must be an array of names/,
+    },
+    {
       name: "token",
       nb: newNotebook([codeCell(`const token = "hf_${"a1B2c3D4".repeat(5)}";`)]),
       expect: /cell 1 \(index 0\): contains a Hugging Face token/,
@@ -126,7 +139,14 @@ Deno.test("nb check rejects, with cell index and reason, each broken convention"
     assert.ok(problems.some((p) => c.expect.test(p)), `${c.name}: ${JSON.stringify(problems)}`);
   }
   const good = `${dir}/good.ipynb`;
-  writeNotebook(good, newNotebook([codeCell("const n: number = 1;"), ex("a"), tests("a")]));
+  writeNotebook(
+    good,
+    newNotebook([
+      codeCell("const n: number = 1;"),
+      ex("a", SRC, ["routeTopK", "loadBalancingLoss"]),
+      tests("a"),
+    ]),
+  );
   assert.deepEqual(await checkNotebook(good), []);
   Deno.removeSync(dir, { recursive: true });
 });

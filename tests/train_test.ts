@@ -128,7 +128,16 @@ Deno.test("bad input is refused with a message naming the field, line or file, a
     [lines[0], JSON.stringify({ instruction: "Write 3." })].join("\n"),
   );
   const zodCases: { name: string; config: unknown; want: RegExp }[] = [
-    { name: "unknown method", config: { ...BASE, method: "lorax" }, want: /method: Invalid option/ },
+    {
+      name: "unknown method",
+      config: { ...BASE, method: "lorax" },
+      want: /method: "lorax" is not one of lora, dora/,
+    },
+    {
+      name: "qlora on a CPU",
+      config: { ...BASE, method: "qlora", device: "cpu" },
+      want: /quant: NF4 .*needs a CUDA or ROCm GPU/,
+    },
     { name: "rank 0", config: { ...BASE, lora: { r: 0 } }, want: /lora\.r: rank must be at least 1/ },
     {
       name: "negative lr",
@@ -159,12 +168,6 @@ Deno.test("bad input is refused with a message naming the field, line or file, a
       config: { ...BASE, model: `${dir}/no-model` },
       kind: "config",
       want: /field model: .*no-model does not exist/,
-    },
-    {
-      name: "qlora on CPU",
-      config: { ...BASE, method: "qlora" },
-      kind: "config",
-      want: /qlora .*needs a CUDA or ROCm GPU/,
     },
   ];
   for (const c of trainerCases) {

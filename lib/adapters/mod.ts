@@ -15,3 +15,4 @@ export * from "./pissa.ts";
 export * from "./nf4.ts";
 export * from "./moe.ts";
 export * from "./weight_changes.ts";
+export * from "./linear_modules.ts";

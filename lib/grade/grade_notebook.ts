@@ -3,6 +3,12 @@
  * narrow permissions (read only `data/`, no net, env, run, write or FFI; no code from strings; a time
  * limit) against the tests of the lesson — visible and hidden — which the student's code cannot read.
  *
+ * An exercise may forbid library functions (`metadata.ince.forbid` in the lesson, e.g. the oracle of
+ * its hidden tests). Three walls keep them out of the student's code: the cell may not name one or
+ * import one under any name or path, nor a namespace that holds one (checked by value, see
+ * `forbid.ts`); the student's module gets the notebook's imports without them; and Deno itself lists
+ * the module's imports (`deno info`), so an import the grader did not read is refused.
+ *
  * @module
  */
 import { dirname, resolve } from "node:path";
@@ -10,7 +16,8 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 import { projectRoot } from "../env/paths.ts";
 import { type Notebook, readNotebook } from "../notebook/read_notebook.ts";
 import { cellSource, cellTags, exerciseMeta } from "../notebook/cells.ts";
-import { cellModule, declaredNames, splitImports } from "../notebook/extract_code.ts";
+import { cellModule, declaredNames, maskCode, splitImports } from "../notebook/extract_code.ts";
+import { checkForbidden } from "./forbid.ts";
 
 /** The result of one exercise. */
 export interface ExerciseResult {
@@ -43,6 +50,8 @@ interface _Exercise {
   id: string;
   points: number;
   tests: string[];
+  /** Library exports the exercise code may not use (from the lesson, not the student's copy). */
+  forbid: string[];
 }
 
 function _exercises(nb: Notebook): _Exercise[] {
@@ -50,7 +59,7 @@ function _exercises(nb: Notebook): _Exercise[] {
   for (const cell of nb.cells) {
     const tags = cellTags(cell), meta = exerciseMeta(cell);
     if (tags.includes("exercise") && meta.exercise) {
-      out.push({ id: meta.exercise, points: meta.points ?? 1, tests: [] });
+      out.push({ id: meta.exercise, points: meta.points ?? 1, tests: [], forbid: meta.forbid ?? [] });
     } else if (tags.includes("tests") && meta.exercise) {
       out.find((e) => e.id === meta.exercise)?.tests.push(cellSource(cell));
     }
@@ -82,8 +91,10 @@ export function report(nonce: string, message: string): void {
 `;
 
 /** Why a student's cell may not be run, or null. */
-function _forbidden(code: string, imports: string[], root: string): string | null {
-  if (/\bimport\s*\(/.test(code)) return "uses dynamic import(), which graded code may not";
+function _sandboxRefusal(code: string, imports: string[], root: string): string | null {
+  if (/\bimport\s*\(/.test(code) || /\bimport\s*\(/.test(maskCode(code))) {
+    return "uses dynamic import(), which graded code may not";
+  }
   if (/\bnew\s+Worker\b/.test(code)) return "starts a Worker, which graded code may not";
   const map = Object.keys(JSON.parse(Deno.readTextFileSync(`${root}/deno.json`)).imports ?? {});
   const lib = pathToFileURL(`${root}/lib/`).href;
@@ -96,6 +107,49 @@ function _forbidden(code: string, imports: string[], root: string): string | nul
   return null;
 }
 
+/** Only what Deno itself needs to find its cache; the student's code cannot read env anyway. */
+function _childEnv(): Record<string, string> {
+  return Object.fromEntries(
+    [["NO_COLOR", "1"], ...["PATH", "HOME", "DENO_DIR"].map((k) => [k, Deno.env.get(k)])]
+      .filter((e): e is [string, string] => Boolean(e[1])),
+  );
+}
+
+/**
+ * Why the module may not run because of an import that Deno finds after its first `headerLines` lines
+ * (the imports the grader wrote and checked), or null. Deno's own parser sees every form the grader's
+ * does not read: `import{a}from"…"`, `export … from`, a `data:` URL, an import in the middle of a line.
+ */
+async function _strayImport(file: string, headerLines: number, root: string): Promise<string | null> {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["info", "--json", "--config", `${root}/deno.json`, file],
+    clearEnv: true,
+    env: _childEnv(),
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  type Span = { span: { start: { line: number } } };
+  type Info = {
+    modules: { specifier: string; dependencies?: { specifier: string; code?: Span; type?: Span }[] }[];
+  };
+  let info: Info;
+  try {
+    info = JSON.parse(new TextDecoder().decode(out.stdout));
+  } catch {
+    const why = new TextDecoder().decode(out.stderr).trim().split("\n")[0];
+    return `could not be read by deno info (${why.slice(0, 200)})`;
+  }
+  const url = pathToFileURL(file).href;
+  const deps = info.modules.find((m) => m.specifier === url)?.dependencies ?? [];
+  const stray = deps.find((d) => ((d.code ?? d.type)?.span.start.line ?? Infinity) >= headerLines);
+  return stray
+    ? `imports "${
+      stray.specifier.slice(0, 80)
+    }" in a way the grader cannot read; write each import on a line of its own: import { a } from "…";`
+    : null;
+}
+
 async function _runExercise(
   student: string,
   exercise: _Exercise,
@@ -106,10 +160,29 @@ async function _runExercise(
   try {
     // The student's module: the imports of the student's cells, then the exercise cell.
     const mod = cellModule([[0, student]], { fromDir: options.fromDir, importSources: imports.student });
-    const bad = _forbidden(student, mod.imports.map((i) => i.specifier), options.root);
+    const bad = _sandboxRefusal(student, mod.imports.map((i) => i.specifier), options.root);
     if (bad) return `Not run: the exercise cell ${bad}.`;
-    const names = declaredNames(splitImports(student).body);
-    Deno.writeTextFileSync(`${dir}/student.ts`, `${mod.code}\nexport { ${names.join(", ")} };\n`);
+    let allowed = mod.imports;
+    if (exercise.forbid.length) {
+      const verdict = await checkForbidden(student, {
+        id: exercise.id,
+        forbid: exercise.forbid,
+        imports: mod.imports,
+        fromDir: options.fromDir,
+        root: options.root,
+      });
+      if (verdict.refusal) return verdict.refusal;
+      allowed = verdict.imports;
+    }
+    const { body: studentBody } = splitImports(student);
+    const names = declaredNames(studentBody);
+    const studentHead = allowed.map((i) => i.text).join("\n");
+    Deno.writeTextFileSync(
+      `${dir}/student.ts`,
+      `${studentHead}\n${studentBody}\nexport { ${names.join(", ")} };\n`,
+    );
+    const stray = await _strayImport(`${dir}/student.ts`, studentHead.split("\n").length, options.root);
+    if (stray) return `Not run: the exercise cell ${stray}`;
     const nonce = crypto.randomUUID();
     // The tests (visible and hidden) come from the lesson, with the lesson's imports.
     const tests = cellModule(exercise.tests.map((t, i) => [i, t] as [number, string]), {
@@ -142,12 +215,7 @@ async function _runExercise(
       ],
       cwd: options.fromDir,
       clearEnv: true,
-      // Only what Deno itself needs to find its cache; the student's code cannot read env anyway.
-      env: Object.fromEntries(
-        [["NO_COLOR", "1"], ...["PATH", "HOME", "DENO_DIR"].map((k) => [k, Deno.env.get(k)])].filter((
-          [, v],
-        ) => v),
-      ),
+      env: _childEnv(),
       stdin: "null",
       stdout: "piped",
       stderr: "piped",

@@ -1,6 +1,7 @@
 /**
- * Grading: exercise cells run sandboxed against the lesson's visible and hidden tests; points as a
- * table, JSON or JUnit; and `deno test` integration for each module.
+ * Grading: exercise cells run sandboxed against the lesson's visible and hidden tests, without the
+ * library functions an exercise forbids; points as a table, JSON or JUnit; and `deno test` integration
+ * for each module.
  *
  * @example
  * ```ts ignore
@@ -13,3 +14,4 @@
 export * from "./grade_notebook.ts";
 export * from "./report.ts";
 export * from "./grade_tests.ts";
+export * from "./forbid.ts";

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { type DownloadOptions, fetchRepoFile, resolveTree } from "./download.ts";
+import { type DownloadOptions, fetchRepoFile, type RepoFileRef, resolveTree } from "./download.ts";
 import { hubCacheDir } from "./hub_env.ts";
 import { repoFolderName } from "./repo_id.ts";
 import { DTYPE_BYTES } from "../math/safetensors.ts";
@@ -37,8 +37,76 @@ export interface ModelInfoOptions
   targetModules?: string[];
 }
 
+/** A safetensors header's tensors by name (the `__metadata__` entry left out). */
+export type SafetensorsHeader = Record<
+  string,
+  { dtype: string; shape: number[]; data_offsets: [number, number] }
+>;
+
 /**
- * Reads a safetensors file's header with two range requests (8 bytes, then the header itself).
+ * Reads a safetensors header with two reads, whatever the file's size: the 8-byte little-endian
+ * length, then that many bytes of JSON. `read(start, end)` returns an inclusive byte range, from a
+ * local file or an HTTP range request.
+ *
+ * @param read Returns bytes `start..end` (inclusive) of the file.
+ * @param name The file, for error messages.
+ * @returns The tensors' dtypes, shapes and offsets.
+ * @throws {Error} Naming the file when it is too short or its header is corrupt.
+ *
+ * @example From bytes in memory
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { serializeSafetensors } from "../math/safetensors.ts";
+ * import { readSafetensorsHeader } from "./model_info.ts";
+ * const bytes = serializeSafetensors({ w: { shape: [2, 3], data: new Float32Array(6) } });
+ * const header = await readSafetensorsHeader(async (s, e) => bytes.subarray(s, e + 1), "w.safetensors");
+ * assert.deepEqual(header.w.shape, [2, 3]);
+ * ```
+ */
+export async function readSafetensorsHeader(
+  read: (start: number, end: number) => Promise<Uint8Array>,
+  name: string,
+): Promise<SafetensorsHeader> {
+  const head = await read(0, 7);
+  if (head.length < 8) throw new Error(`${name} is not a safetensors file (${head.length} bytes).`);
+  const n = Number(new DataView(head.buffer, head.byteOffset, 8).getBigUint64(0, true));
+  if (n > 100_000_000) {
+    throw new Error(`${name} has a corrupt safetensors header (length ${n}). Re-download or re-save it.`);
+  }
+  let header: SafetensorsHeader;
+  try {
+    header = JSON.parse(new TextDecoder().decode(await read(8, 7 + n)));
+  } catch (e) {
+    throw new Error(
+      `${name} has a corrupt safetensors header (${(e as Error).message}). Re-download or re-save it.`,
+    );
+  }
+  delete header.__metadata__;
+  return header;
+}
+
+/**
+ * Reads a Hub file's safetensors header with two range requests (8 bytes, then the header itself).
+ *
+ * @param ref Where the file is (as for `fetchRepoFile`).
+ * @returns The tensors' dtypes, shapes and offsets.
+ * @throws {Error} One line on HTTP errors or a corrupt header.
+ *
+ * @example
+ * ```ts ignore
+ * const header = await safetensorsHeader({ hub, repo, type: "model", commit, path: "model.safetensors", auth: {} });
+ * ```
+ */
+export async function safetensorsHeader(ref: RepoFileRef): Promise<SafetensorsHeader> {
+  return await readSafetensorsHeader(
+    async (start, end) =>
+      new Uint8Array(await (await fetchRepoFile(ref, { range: `bytes=${start}-${end}` })).res.arrayBuffer()),
+    `${ref.repo}: ${ref.path}`,
+  );
+}
+
+/**
+ * Counts a Hub safetensors file's parameters per dtype from its header ({@linkcode safetensorsHeader}).
  *
  * @param ref Where the file is (as for `fetchRepoFile`).
  * @returns Parameters per dtype in that file.
@@ -48,25 +116,9 @@ export interface ModelInfoOptions
  * const counts = await safetensorsParams({ hub, repo, type: "model", commit, path: "model.safetensors", auth: {} });
  * ```
  */
-export async function safetensorsParams(
-  ref: Parameters<typeof fetchRepoFile>[0],
-): Promise<Record<string, number>> {
-  const head = new Uint8Array(await (await fetchRepoFile(ref, { range: "bytes=0-7" })).res.arrayBuffer());
-  if (head.length < 8) {
-    throw new Error(`${ref.repo}: ${ref.path} is not a safetensors file (${head.length} bytes).`);
-  }
-  const n = Number(new DataView(head.buffer, head.byteOffset, 8).getBigUint64(0, true));
-  if (n > 100_000_000) {
-    throw new Error(`${ref.repo}: ${ref.path} has a corrupt safetensors header (length ${n}).`);
-  }
-  const json = new TextDecoder().decode(
-    await (await fetchRepoFile(ref, { range: `bytes=8-${7 + n}` })).res.arrayBuffer(),
-  );
+export async function safetensorsParams(ref: RepoFileRef): Promise<Record<string, number>> {
   const counts: Record<string, number> = {};
-  for (
-    const [name, t] of Object.entries(JSON.parse(json) as Record<string, { dtype: string; shape: number[] }>)
-  ) {
-    if (name === "__metadata__") continue;
+  for (const t of Object.values(await safetensorsHeader(ref))) {
     counts[t.dtype] = (counts[t.dtype] ?? 0) + t.shape.reduce((a, b) => a * b, 1);
   }
   return counts;

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { projectRoot, pythonPath } from "../env/paths.ts";
+import { absPath, modelArg, runPythonJob } from "./_python_job.ts";
 import type { Message } from "../data/load_dataset.ts";
 
 /** Options for {@linkcode generate}. */
@@ -36,34 +36,13 @@ export async function generate(
   prompts: (string | Message[])[],
   options: GenerateOptions = {},
 ): Promise<string[]> {
-  const abs = (p: string) => (p.startsWith("/") ? p : `${Deno.cwd()}/${p}`);
-  let modelPath = model;
-  try {
-    Deno.statSync(model);
-    modelPath = abs(model);
-  } catch {
-    // a Hub id: transformers finds it in the shared cache
-  }
-  const child = new Deno.Command(pythonPath(), {
-    args: [`${projectRoot()}/lib/infer/python/generate.py`],
-    stdin: "piped",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  const w = child.stdin.getWriter();
-  await w.write(new TextEncoder().encode(JSON.stringify({
-    model: modelPath,
-    adapter: options.adapter ? abs(options.adapter) : null,
+  const adapter = options.adapter ? ` + ${options.adapter}` : "";
+  const job = {
+    model: modelArg(model),
+    adapter: options.adapter ? absPath(options.adapter) : null,
     prompts,
     maxNewTokens: options.maxNewTokens ?? 32,
-  })));
-  await w.close();
-  const out = await child.output();
-  if (!out.success) {
-    const err = new TextDecoder().decode(out.stderr).trim().split("\n").at(-1);
-    throw new Error(
-      `Generation with ${model}${options.adapter ? ` + ${options.adapter}` : ""} failed: ${err}`,
-    );
-  }
-  return JSON.parse(new TextDecoder().decode(out.stdout).trim().split("\n").at(-1)!).answers;
+  };
+  return (await runPythonJob<{ answers: string[] }>("generate.py", job, `Generation with ${model}${adapter}`))
+    .answers;
 }

@@ -10,3 +10,4 @@
  * @module
  */
 export * from "./generate.ts";
+export * from "./merge.ts";

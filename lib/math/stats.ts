@@ -34,3 +34,74 @@ export function correlation(xs: readonly number[], ys: readonly number[]): numbe
   }
   return sxy / Math.sqrt(sxx * syy);
 }
+
+/** A mean with its sample standard deviation. */
+export interface MeanSd {
+  mean: number;
+  /** Sample standard deviation (n − 1); 0 for a single value. */
+  sd: number;
+  n: number;
+}
+
+/**
+ * Mean and sample standard deviation (n − 1 in the denominator, as numpy's `std(ddof=1)`).
+ *
+ * @param xs The values (at least one).
+ * @returns `{ mean, sd, n }`.
+ * @throws {RangeError} When no value is given.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { meanSd } from "./stats.ts";
+ * const { mean, sd } = meanSd([2, 4, 4, 4, 5, 5, 7, 9]);
+ * assert.equal(mean, 5);
+ * assert.ok(Math.abs(sd - 2.138089935299395) < 1e-12); // numpy.std(..., ddof=1)
+ * ```
+ */
+export function meanSd(xs: readonly number[]): MeanSd {
+  if (!xs.length) throw new RangeError("meanSd(): needs at least one value");
+  const n = xs.length, mean = xs.reduce((a, b) => a + b, 0) / n;
+  const sd = n > 1 ? Math.sqrt(xs.reduce((a, x) => a + (x - mean) ** 2, 0) / (n - 1)) : 0;
+  return { mean, sd, n };
+}
+
+/**
+ * Whether two seed-averaged results differ by more than their seed-to-seed noise: |mean_a − mean_b| >
+ * 2·√(sd_a²/n_a + sd_b²/n_b), i.e. more than twice the standard error of the difference (about a 95 %
+ * two-sided test for normal noise; with 3 seeds a conservative reading should still say "suggests").
+ *
+ * @param a One result.
+ * @param b The other.
+ * @returns True when the difference exceeds the noise; false when either side has fewer than 2 values (no noise estimate).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { exceedsNoise } from "./stats.ts";
+ * assert.equal(exceedsNoise({ mean: 3.0, sd: 0.05, n: 3 }, { mean: 3.02, sd: 0.04, n: 3 }), false);
+ * assert.equal(exceedsNoise({ mean: 3.0, sd: 0.05, n: 3 }, { mean: 2.5, sd: 0.04, n: 3 }), true);
+ * ```
+ */
+export function exceedsNoise(a: MeanSd, b: MeanSd): boolean {
+  if (a.n < 2 || b.n < 2) return false;
+  return Math.abs(a.mean - b.mean) > 2 * Math.sqrt(a.sd ** 2 / a.n + b.sd ** 2 / b.n);
+}
+
+/**
+ * `mean ± sd` as text, e.g. for a table cell.
+ *
+ * @param m The mean and sd (null: "—").
+ * @param digits Decimals (default 3).
+ * @returns The text.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { formatMeanSd } from "./stats.ts";
+ * assert.equal(formatMeanSd({ mean: 2.98, sd: 0.0312, n: 3 }), "2.980 ± 0.031");
+ * ```
+ */
+export function formatMeanSd(m: MeanSd | null, digits = 3): string {
+  return m === null ? "—" : `${m.mean.toFixed(digits)} ± ${m.sd.toFixed(digits)}`;
+}

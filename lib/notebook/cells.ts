@@ -1,6 +1,7 @@
 /**
  * Reading cells the way our conventions need: joined source, tags, and the exercise metadata
- * (`metadata.ince = { exercise: "<id>", points: N }` on cells tagged `exercise` and `tests`).
+ * (`metadata.ince = { exercise: "<id>", points: N, forbid: ["routeTopK"] }` on cells tagged `exercise`;
+ * `{ exercise: "<id>" }` on cells tagged `tests`).
  *
  * @module
  */
@@ -48,19 +49,24 @@ export interface ExerciseMeta {
   exercise?: string;
   /** Points (on the `exercise` cell). */
   points?: number;
+  /**
+   * Library exports the student's exercise code may not use (on the `exercise` cell), e.g. the
+   * function its hidden tests use as the oracle. Present only when it is an array of strings.
+   */
+  forbid?: string[];
 }
 
 /**
  * A cell's `metadata.ince` exercise fields.
  *
  * @param cell The cell.
- * @returns The id and points found (possibly empty).
+ * @returns The id, points and forbidden names found (possibly empty).
  *
  * @example
  * ```ts
  * import { exerciseMeta } from "./cells.ts";
- * console.log(exerciseMeta({ metadata: { ince: { exercise: "a", points: 2 } } }));
- * // { exercise: "a", points: 2 }
+ * console.log(exerciseMeta({ metadata: { ince: { exercise: "a", points: 2, forbid: ["routeTopK"] } } }));
+ * // { exercise: "a", points: 2, forbid: ["routeTopK"] }
  * ```
  */
 export function exerciseMeta(cell: Pick<NotebookCell, "metadata">): ExerciseMeta {
@@ -68,5 +74,8 @@ export function exerciseMeta(cell: Pick<NotebookCell, "metadata">): ExerciseMeta
   return {
     ...(typeof ince.exercise === "string" ? { exercise: ince.exercise } : {}),
     ...(typeof ince.points === "number" ? { points: ince.points } : {}),
+    ...(Array.isArray(ince.forbid) && ince.forbid.every((n) => typeof n === "string")
+      ? { forbid: ince.forbid as string[] }
+      : {}),
   };
 }

@@ -1,6 +1,7 @@
 /**
  * `nb check`: what must hold for a lesson before it is committed — nbformat, our kernel, balanced
- * markers, exercise ids, no outputs, no secrets, and code cells that type-check as one module.
+ * markers, exercise ids, forbidden names that the library exports, no outputs, no secrets, and code
+ * cells that type-check as one module.
  *
  * @module
  */
@@ -10,6 +11,7 @@ import { INCE_KERNEL, readNotebook } from "./read_notebook.ts";
 import { cellSource, cellTags, exerciseMeta } from "./cells.ts";
 import { findRegions } from "./markers.ts";
 import { cellModule } from "./extract_code.ts";
+import { libExports } from "../grade/forbid.ts";
 
 /** One problem: the 0-based cell index (null for the whole file) and what is wrong. */
 export interface NotebookProblem {
@@ -84,6 +86,7 @@ export async function checkNotebook(
   }
   const exercises = new Map<string, number>();
   const tests: [number, string | undefined][] = [];
+  const forbids: [number, string | undefined, string[]][] = [];
   nb.cells.forEach((cell, i) => {
     const source = cellSource(cell);
     for (const msg of findRegions(source).problems) {
@@ -110,6 +113,21 @@ export async function checkNotebook(
       if (!/\/\/\s*BEGIN SOLUTION/.test(source) && !source.includes(`TODO: exercise ${meta.exercise}:`)) {
         problems.push({ cell: i, message: `exercise "${meta.exercise}" has no // BEGIN SOLUTION region` });
       }
+    }
+    const forbid = (cell.metadata as { ince?: { forbid?: unknown } } | undefined)?.ince?.forbid;
+    if (forbid !== undefined) {
+      if (!tags.includes("exercise")) {
+        problems.push({
+          cell: i,
+          message: "metadata.ince.forbid belongs on the exercise cell, not this one",
+        });
+      } else if (!Array.isArray(forbid) || !forbid.every((n) => typeof n === "string")) {
+        problems.push({
+          cell: i,
+          message:
+            `exercise "${meta.exercise}": metadata.ince.forbid must be an array of names that lib/mod.ts exports, e.g. ["routeTopK"]`,
+        });
+      } else forbids.push([i, meta.exercise, forbid]);
     }
     if (tags.includes("tests")) tests.push([i, meta.exercise]);
     if (options.noOutputs ?? true) {
@@ -143,6 +161,18 @@ export async function checkNotebook(
   for (const [id, i] of exercises) {
     if (!tests.some(([, t]) => t === id)) {
       problems.push({ cell: i, message: `exercise "${id}" has no tests cell` });
+    }
+  }
+  if (forbids.length) {
+    const lib = await libExports();
+    for (const [i, id, names] of forbids) {
+      for (const name of names.filter((n) => !(n in lib))) {
+        problems.push({
+          cell: i,
+          message:
+            `exercise "${id}": metadata.ince.forbid names "${name}", which lib/mod.ts does not export (check the spelling)`,
+        });
+      }
     }
   }
   if ((options.typecheck ?? true) && !problems.some((p) => p.message.startsWith("unbalanced"))) {

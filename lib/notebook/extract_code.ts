@@ -81,6 +81,147 @@ export function absoluteSpecifier(specifier: string, fromDir: string): string {
     : specifier;
 }
 
+/** What an import declaration binds: its default and namespace names, and each named import. */
+export interface ImportBindings {
+  /** `import X from …`. */
+  default?: string;
+  /** `import * as NS from …`. */
+  namespace?: string;
+  /** `import { imported as local }`; `type` when the name alone is type-only. */
+  named: { imported: string; local: string; type: boolean }[];
+  /** `import type …`: the whole declaration is type-only. */
+  type: boolean;
+}
+
+/**
+ * The names an import declaration (as {@linkcode splitImports} finds them) binds.
+ *
+ * @param decl The declaration.
+ * @returns Its default, namespace and named bindings.
+ *
+ * @example
+ * ```ts
+ * import { importBindings } from "./extract_code.ts";
+ * const b = importBindings({ text: 'import { a, b as c } from "./m.ts";', specifier: "./m.ts" });
+ * console.log(b.named.map((n) => `${n.imported}→${n.local}`)); // ["a→a", "b→c"]
+ * ```
+ */
+export function importBindings(decl: ImportDecl): ImportBindings {
+  const head = /^import\s+(type\s+)?([\s\S]*?)\s*from\s*["']/.exec(decl.text);
+  const out: ImportBindings = { named: [], type: Boolean(head?.[1]) };
+  const clause = head?.[2] ?? "";
+  const ns = /\*\s*as\s+([\w$]+)/.exec(clause);
+  if (ns) out.namespace = ns[1];
+  const def = /^([\w$]+)\s*(?:,|$)/.exec(clause);
+  if (def) out.default = def[1];
+  for (const part of /\{([^}]*)\}/.exec(clause)?.[1].split(",") ?? []) {
+    const m = /^\s*(type\s+)?([\w$]+)(?:\s+as\s+([\w$]+))?\s*$/.exec(part);
+    if (m) out.named.push({ imported: m[2], local: m[3] ?? m[2], type: Boolean(m[1]) });
+  }
+  return out;
+}
+
+/**
+ * Blanks what is not code: comments, the text of strings, template literals (their `${…}` stay) and
+ * regular expressions become spaces, newlines stay. What is left can be searched for names.
+ *
+ * @param source TypeScript code.
+ * @returns The same code, as long, with only code left.
+ *
+ * @example
+ * ```ts
+ * import { maskCode } from "./extract_code.ts";
+ * console.log(maskCode('f("g") // h').trimEnd()); // f(" ")
+ * ```
+ */
+export function maskCode(source: string): string {
+  const out = source.split("");
+  const blank = (from: number, to: number) => {
+    for (let k = from; k < to && k < out.length; k++) if (out[k] !== "\n") out[k] = " ";
+  };
+  const open: number[] = []; // brace depth at each open `${` of a template literal
+  let depth = 0, regexOk = true, i = 0;
+  // Text of a template literal from `start` to its end or its next `${`.
+  const template = (start: number): number => {
+    let j = start;
+    while (j < source.length && source[j] !== "`" && !(source[j] === "$" && source[j + 1] === "{")) {
+      j += source[j] === "\\" ? 2 : 1;
+    }
+    blank(start, j);
+    if (source[j] !== "$") return j + 1;
+    open.push(depth++);
+    return j + 2;
+  };
+  while (i < source.length) {
+    const c = source[i], next = source[i + 1];
+    if (c === "/" && next === "/") {
+      const end = source.indexOf("\n", i);
+      blank(i, end < 0 ? source.length : end);
+      i = end < 0 ? source.length : end;
+    } else if (c === "/" && next === "*") {
+      const end = source.indexOf("*/", i + 2);
+      blank(i, end < 0 ? source.length : end + 2);
+      i = end < 0 ? source.length : end + 2;
+    } else if (c === '"' || c === "'") {
+      let j = i + 1;
+      while (j < source.length && source[j] !== c && source[j] !== "\n") j += source[j] === "\\" ? 2 : 1;
+      blank(i + 1, j);
+      i = j + 1;
+      regexOk = false;
+    } else if (c === "`") {
+      i = template(i + 1);
+      regexOk = false;
+    } else if (c === "/" && regexOk) {
+      let j = i + 1, inClass = false;
+      for (; j < source.length && source[j] !== "\n"; j++) {
+        if (source[j] === "\\") j++;
+        else if (source[j] === "[") inClass = true;
+        else if (source[j] === "]") inClass = false;
+        else if (source[j] === "/" && !inClass) break;
+      }
+      blank(i + 1, j);
+      i = j + 1;
+      regexOk = false;
+    } else if (/[\p{ID_Continue}$]/u.test(c)) {
+      let j = i;
+      while (j < source.length && /[\p{ID_Continue}$\u200c\u200d]/u.test(source[j])) j++;
+      regexOk = /^(?:return|typeof|instanceof|in|of|new|delete|void|throw|case|do|else|yield|await)$/
+        .test(source.slice(i, j));
+      i = j;
+    } else if (c === "}" && open.length && open.at(-1) === depth - 1) {
+      open.pop();
+      depth--;
+      i = template(i + 1);
+      regexOk = false;
+    } else {
+      if (c === "{") depth++;
+      else if (c === "}") depth--;
+      if (!/\s/.test(c)) regexOk = c !== ")" && c !== "]";
+      i++;
+    }
+  }
+  return out.join("");
+}
+
+/**
+ * An import declaration with a relative specifier made absolute (see {@linkcode absoluteSpecifier}).
+ *
+ * @param decl The declaration, as found in a cell.
+ * @param fromDir The notebook's folder.
+ * @returns The declaration with an absolute specifier, in its text too.
+ *
+ * @example
+ * ```ts
+ * import { absoluteImport } from "./extract_code.ts";
+ * console.log(absoluteImport({ text: 'import { a } from "./a.ts";', specifier: "./a.ts" }, "/nb").text);
+ * // import { a } from "file:///nb/a.ts";
+ * ```
+ */
+export function absoluteImport(decl: ImportDecl, fromDir: string): ImportDecl {
+  const specifier = absoluteSpecifier(decl.specifier, fromDir);
+  return { text: decl.text.replace(decl.specifier, specifier), specifier };
+}
+
 /** A module made of cells. */
 export interface CellModule {
   /** The TypeScript text. */
@@ -116,13 +257,12 @@ export function cellModule(
   const out: string[] = [];
   const addImports = (found: ImportDecl[]) => {
     for (const imp of found) {
-      const abs = absoluteSpecifier(imp.specifier, options.fromDir);
-      const text = imp.text.replace(imp.specifier, abs);
-      if (seen.has(text)) continue;
-      seen.add(text);
-      imports.push({ text, specifier: abs });
-      out.push(text);
-      for (const _ of text.split("\n")) lines.push(null); // one entry per line of a multi-line import
+      const abs = absoluteImport(imp, options.fromDir);
+      if (seen.has(abs.text)) continue;
+      seen.add(abs.text);
+      imports.push(abs);
+      out.push(abs.text);
+      for (const _ of abs.text.split("\n")) lines.push(null); // one entry per line of a multi-line import
     }
   };
   for (const h of options.header ?? []) (out.push(h), lines.push(null));

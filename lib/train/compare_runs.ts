@@ -4,17 +4,30 @@
  * @module
  */
 import type { RunConfigInput } from "./run_config.ts";
-import { type RunResult, trainRun, type TrainRunOptions } from "./train_run.ts";
+import { type RunResult, type TrainRunOptions, trainRuns } from "./train_run.ts";
 import type { TrainEvent } from "./events.ts";
+import { exceedsNoise, formatMeanSd, type MeanSd, meanSd } from "../math/stats.ts";
 
 /** One row of the comparison table. */
 export interface ComparisonRow {
   name: string;
   method: string;
+  /** The run's seed (`train.seed`). */
+  seed: number;
   ok: boolean;
   trainableParams: number | null;
+  /** Wall time of the whole training loop ÷ steps: includes evaluation, exact-match generation and saving. */
   secondsPerStep: number | null;
+  /** Mean time of one optimizer step alone (forward, backward, update); null for older recorded runs. */
+  trainSecondsPerStep: number | null;
+  /** Compatibility: GPU allocator peak on a GPU, process peak RSS on a CPU. */
   peakMemoryBytes: number | null;
+  /** The allocator's peak of live tensor bytes (GPU: max_memory_allocated; CPU: PyTorch's MemTracker). */
+  peakAllocatedBytes: number | null;
+  /** The trainer process's resident memory (RSS) — mostly PyTorch itself on a small model. */
+  peakRssBytes: number | null;
+  /** Seconds the adapter's initialisation took (PiSSA's SVDs, …). */
+  initSeconds: number | null;
   finalTrainLoss: number | null;
   finalEvalLoss: number | null;
   exactMatch: number | null;
@@ -43,10 +56,15 @@ export function summarizeRun(
   return {
     name,
     method: run.config.method,
+    seed: run.config.train.seed,
     ok: run.ok,
     trainableParams: start?.trainable_params ?? null,
     secondsPerStep: end && end.steps ? end.train_seconds / end.steps : null,
+    trainSecondsPerStep: end?.seconds_per_step ?? null,
     peakMemoryBytes: end?.peak_memory_bytes ?? steps.at(-1)?.peak_memory_bytes ?? null,
+    peakAllocatedBytes: end?.peak_allocated_bytes ?? null,
+    peakRssBytes: end?.peak_rss_bytes ?? null,
+    initSeconds: start?.init_seconds ?? null,
     finalTrainLoss: steps.at(-1)?.loss ?? null,
     finalEvalLoss: evals.at(-1)?.eval_loss ?? null,
     exactMatch: evals.at(-1)?.exact_match ?? null,
@@ -54,7 +72,23 @@ export function summarizeRun(
   };
 }
 
-function _merge(base: RunConfigInput, patch: Partial<RunConfigInput>): RunConfigInput {
+/**
+ * A variant's config: the base with the patch's fields over it (one level deep: `train: { lr }` keeps
+ * the base's other `train` fields).
+ *
+ * @param base The shared config.
+ * @param patch What differs.
+ * @returns The merged config.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { withPatch } from "./compare_runs.ts";
+ * const c = withPatch({ model: "m", dataset: { train: "t" }, train: { lr: 1e-3, seed: 0 } }, { train: { seed: 2 } });
+ * assert.deepEqual(c.train, { lr: 1e-3, seed: 2 });
+ * ```
+ */
+export function withPatch(base: RunConfigInput, patch: Partial<RunConfigInput>): RunConfigInput {
   const out: Record<string, unknown> = { ...base };
   for (const [k, v] of Object.entries(patch)) {
     const b = (base as Record<string, unknown>)[k];
@@ -65,38 +99,160 @@ function _merge(base: RunConfigInput, patch: Partial<RunConfigInput>): RunConfig
   return out as RunConfigInput;
 }
 
+/** Options for {@linkcode compareRuns}. */
+export interface CompareRunsOptions extends Omit<TrainRunOptions, "onEvent" | "runId"> {
+  /** Run every variant once per seed (default: the base's `train.seed` only). */
+  seeds?: number[];
+  /** Every event, with the variant's name and the run's seed. */
+  onEvent?: (name: string, e: TrainEvent, seed: number) => void | Promise<void>;
+}
+
 /**
- * Runs each variant (a patch over `base`) one after another and tabulates them.
+ * Runs each variant (a patch over `base`) — once per seed with `seeds` — and tabulates them. All runs
+ * go through one trainer process (see `trainBatch`), variant by variant, seeds inside.
  *
  * @param base The shared config: model, data, seed, budget.
- * @param variants Name → what differs, e.g. `{ dora: { method: "dora" } }`.
- * @param options As for `trainRun`; `onEvent` also gets the variant's name.
- * @returns One row per variant, in order.
+ * @param variants Name → what differs, e.g. `{ dora: { adapter: "dora" } }`.
+ * @param options As for `trainRun`, plus `seeds`; `onEvent` also gets the variant's name and seed.
+ * @returns One row per variant and seed, in order (variant-major).
  *
- * @example LoRA vs DoRA vs PiSSA
+ * @example LoRA vs DoRA vs PiSSA, three seeds each
  * ```ts ignore
- * import { compareRuns } from "./compare_runs.ts";
- * const rows = await compareRuns(base, { lora: {}, dora: { method: "dora" }, pissa: { method: "pissa" } });
- * console.table(rows);
+ * import { compareRuns, summarizeSeeds } from "./compare_runs.ts";
+ * const rows = await compareRuns(base, { lora: {}, dora: { adapter: "dora" }, pissa: { init: "pissa" } }, { seeds: [0, 1, 2] });
+ * console.table(summarizeSeeds(rows));
  * ```
  */
 export async function compareRuns(
   base: RunConfigInput,
   variants: Record<string, Partial<RunConfigInput>>,
-  options: Omit<TrainRunOptions, "onEvent" | "runId"> & {
-    onEvent?: (name: string, e: TrainEvent) => void | Promise<void>;
-  } = {},
+  options: CompareRunsOptions = {},
 ): Promise<ComparisonRow[]> {
-  const rows: ComparisonRow[] = [];
+  const { seeds, onEvent, ...rest } = options;
+  const plan: { name: string; config: RunConfigInput; seed: number }[] = [];
   for (const [name, patch] of Object.entries(variants)) {
-    if (options.signal?.aborted) break;
-    const run = await trainRun(_merge(base, patch), {
-      ...options,
-      onEvent: (e) => options.onEvent?.(name, e),
-    });
-    rows.push(summarizeRun(name, run));
+    const config = withPatch(base, patch);
+    for (const seed of seeds ?? [config.train?.seed ?? 42]) {
+      plan.push({ name, seed, config: withPatch(config, { train: { ...config.train, seed } }) });
+    }
   }
-  return rows;
+  const runs: RunResult[] = await trainRuns(plan.map((p) => p.config), {
+    ...rest,
+    onEvent: (e, i) => onEvent?.(plan[i].name, e, plan[i].seed),
+  });
+  return runs.map((run, i) => summarizeRun(plan[i].name, run));
+}
+
+/** One variant over its seeds: mean ± sd of each metric (null where no run reported it). */
+export interface SeedSummary {
+  name: string;
+  method: string;
+  /** Seeds that finished. */
+  seeds: number[];
+  /** Runs that failed. */
+  failed: number;
+  trainableParams: number | null;
+  trainSecondsPerStep: MeanSd | null;
+  finalTrainLoss: MeanSd | null;
+  finalEvalLoss: MeanSd | null;
+  exactMatch: MeanSd | null;
+  peakAllocatedBytes: MeanSd | null;
+}
+
+/**
+ * Groups comparison rows by variant and averages each metric over the seeds.
+ *
+ * @param rows Rows of {@linkcode compareRuns} (several seeds per variant).
+ * @returns One summary per variant, in first-seen order.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { summarizeSeeds } from "./compare_runs.ts";
+ * const row = (seed: number, loss: number) => ({ name: "lora", method: "lora", seed, ok: true, trainableParams: 10,
+ *   secondsPerStep: 0.2, trainSecondsPerStep: 0.1, peakMemoryBytes: null, peakAllocatedBytes: null, peakRssBytes: null,
+ *   initSeconds: 0, finalTrainLoss: 2, finalEvalLoss: loss, exactMatch: 0.5, runDir: "runs/x" });
+ * const [s] = summarizeSeeds([row(0, 3), row(1, 3.2), row(2, 3.4)]);
+ * assert.deepEqual(s.seeds, [0, 1, 2]);
+ * assert.ok(Math.abs(s.finalEvalLoss!.mean - 3.2) < 1e-12 && Math.abs(s.finalEvalLoss!.sd - 0.2) < 1e-12);
+ * ```
+ */
+export function summarizeSeeds(rows: readonly ComparisonRow[]): SeedSummary[] {
+  const names = [...new Set(rows.map((r) => r.name))];
+  return names.map((name) => {
+    const mine = rows.filter((r) => r.name === name), ok = mine.filter((r) => r.ok);
+    const stat = (k: keyof ComparisonRow) => {
+      const xs = ok.map((r) => r[k]).filter((x): x is number => typeof x === "number");
+      return xs.length ? meanSd(xs) : null;
+    };
+    return {
+      name,
+      method: mine[0].method,
+      seeds: ok.map((r) => r.seed),
+      failed: mine.length - ok.length,
+      trainableParams: ok[0]?.trainableParams ?? null,
+      trainSecondsPerStep: stat("trainSecondsPerStep"),
+      finalTrainLoss: stat("finalTrainLoss"),
+      finalEvalLoss: stat("finalEvalLoss"),
+      exactMatch: stat("exactMatch"),
+      peakAllocatedBytes: stat("peakAllocatedBytes"),
+    };
+  });
+}
+
+/**
+ * Reads seed-averaged results honestly: each variant against the baseline on held-out loss (and exact
+ * match), calling a difference real only when it exceeds the seed-to-seed noise (`exceedsNoise`:
+ * |Δmean| > 2·√(sd_a²/n_a + sd_b²/n_b)).
+ *
+ * @param summaries The output of {@linkcode summarizeSeeds}.
+ * @param options `baseline` (default: the first variant).
+ * @returns Sentences, computed from the numbers.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { describeSeeds } from "./compare_runs.ts";
+ * const s = (name: string, mean: number) => ({ name, method: name, seeds: [0, 1, 2], failed: 0, trainableParams: 10,
+ *   trainSecondsPerStep: null, finalTrainLoss: null, exactMatch: null, peakAllocatedBytes: null,
+ *   finalEvalLoss: { mean, sd: 0.05, n: 3 } });
+ * assert.match(describeSeeds([s("lora", 3), s("dora", 3.01)]).join(" "), /within the seed-to-seed spread/);
+ * assert.match(describeSeeds([s("lora", 3), s("dora", 2.5)]).join(" "), /lower, by more than the seed-to-seed spread/);
+ * ```
+ */
+export function describeSeeds(
+  summaries: readonly SeedSummary[],
+  options: { baseline?: string } = {},
+): string[] {
+  const base = summaries.find((s) => s.name === options.baseline) ?? summaries[0];
+  if (!base?.finalEvalLoss) return ["No run reported a held-out loss: set an eval dataset."];
+  const n = Math.min(...summaries.map((s) => s.seeds.length));
+  const lines = [
+    `Rule: a difference counts only when it is larger than twice the standard error of the difference over seeds ` +
+    `(|Δmean| > 2·√(sd_a²/n_a + sd_b²/n_b)); ${n} seed${n === 1 ? "" : "s"} per setting${
+      n < 2 ? ", so no difference can be called real" : ""
+    }.`,
+  ];
+  const pct = (m: MeanSd | null) =>
+    m === null ? "n/a" : `${(m.mean * 100).toFixed(0)}% ± ${(m.sd * 100).toFixed(0)}`;
+  for (const s of summaries) {
+    if (s === base || !s.finalEvalLoss) continue;
+    const real = exceedsNoise(s.finalEvalLoss, base.finalEvalLoss);
+    const better = s.finalEvalLoss.mean < base.finalEvalLoss.mean ? "lower" : "higher";
+    const emReal = s.exactMatch && base.exactMatch && exceedsNoise(s.exactMatch, base.exactMatch);
+    lines.push(
+      `${s.name} vs ${base.name}: held-out loss ${formatMeanSd(s.finalEvalLoss)} vs ${
+        formatMeanSd(base.finalEvalLoss)
+      } — ${
+        real
+          ? `${better}, by more than the seed-to-seed spread (a real difference for this model, data and budget)`
+          : "within the seed-to-seed spread (no difference shown)"
+      }; exact match ${pct(s.exactMatch)} vs ${pct(base.exactMatch)}${
+        s.exactMatch && base.exactMatch ? (emReal ? " (beyond the spread)" : " (within the spread)") : ""
+      }.`,
+    );
+  }
+  return lines;
 }
 
 /**
@@ -111,8 +267,9 @@ export async function compareRuns(
  * @example
  * ```ts
  * import { describeComparison } from "./compare_runs.ts";
- * const row = (name: string, loss: number) => ({ name, method: name, ok: true, trainableParams: 100, secondsPerStep: 0.2,
- *   peakMemoryBytes: 1e9, finalTrainLoss: 2, finalEvalLoss: loss, exactMatch: 0.5, runDir: "runs/x" });
+ * const row = (name: string, loss: number) => ({ name, method: name, seed: 0, ok: true, trainableParams: 100,
+ *   secondsPerStep: 0.2, trainSecondsPerStep: 0.1, peakMemoryBytes: 1e9, peakAllocatedBytes: null, peakRssBytes: null,
+ *   initSeconds: 0, finalTrainLoss: 2, finalEvalLoss: loss, exactMatch: 0.5, runDir: "runs/x" });
  * console.log(describeComparison([row("lora", 3), row("dora", 3.03)]).at(-1));
  * // The final eval losses are within 1.0% of each other: at this scale the methods tie.
  * ```

@@ -96,6 +96,11 @@ export const TrainEventSchema = z.discriminatedUnion("event", [
     /** At the allocator peak: bytes of parameters, buffers, gradients, activations, temporaries, optimizer state. */
     memory_breakdown: z.record(z.string(), z.number()).nullable().optional(),
     peak_rss_bytes: num,
+    /** The optimizer's parameter groups: initial learning rate, parameters, and how many are LoRA A / B. */
+    optimizer_groups: z.array(
+      z.object({ lr: z.number(), params: z.number(), lora_A: z.number(), lora_B: z.number() }),
+    )
+      .optional(),
   }),
   z.object({
     event: z.literal("error"),

@@ -15,3 +15,4 @@ export * from "./train_run.ts";
 export * from "./run_store.ts";
 export * from "./compare_runs.ts";
 export * from "./overfitting.ts";
+export * from "./convergence.ts";

@@ -75,7 +75,9 @@ export function methodLabel(
 ): string {
   if (c.fullFineTune) return "full";
   const extra = c.optimizer?.name === "loraplus" ? ["loraplus"] : [];
-  if (c.peftType && c.peftType !== "lora") return [c.peftType, ...(c.quant === "nf4" ? ["nf4"] : []), ...extra].join("+");
+  if (c.peftType && c.peftType !== "lora") {
+    return [c.peftType, ...(c.quant === "nf4" ? ["nf4"] : []), ...extra].join("+");
+  }
   const preset = (Object.keys(METHOD_PRESETS) as Method[]).find((m) =>
     (Object.keys(LORA_AXES) as (keyof MethodAxes)[]).every((k) => METHOD_PRESETS[m][k] === c[k])
   );
@@ -166,33 +168,55 @@ export const RunConfigSchema = z.object({
   const say = (path: string, message: string) => ctx.addIssue({ code: "custom", path: [path], message });
   if (c.method !== undefined && !(METHODS as readonly string[]).includes(c.method)) {
     const explicit = c.adapter && c.init && c.scaling && c.quant;
-    if (!explicit) say("method", `"${c.method}" is not one of ${METHODS.join(", ")} (or set adapter, init, scaling, quant)`);
+    if (!explicit) {
+      say(
+        "method",
+        `"${c.method}" is not one of ${METHODS.join(", ")} (or set adapter, init, scaling, quant)`,
+      );
+    }
   }
   const axes = _axes(c);
   if (c.fullFineTune) {
-    if (c.peftType !== "lora") say("fullFineTune", `a full fine-tune has no adapter: drop peftType "${c.peftType}"`);
-    if (axes.adapter === "dora") say("adapter", "DoRA is an adapter; a full fine-tune trains the weights themselves");
+    if (c.peftType !== "lora") {
+      say("fullFineTune", `a full fine-tune has no adapter: drop peftType "${c.peftType}"`);
+    }
+    if (axes.adapter === "dora") {
+      say("adapter", "DoRA is an adapter; a full fine-tune trains the weights themselves");
+    }
     if (axes.init !== "default") {
-      say("init", `init "${axes.init}" initialises an adapter; a full fine-tune has none: drop init or fullFineTune`);
+      say(
+        "init",
+        `init "${axes.init}" initialises an adapter; a full fine-tune has none: drop init or fullFineTune`,
+      );
     }
     if (axes.scaling === "rslora") say("scaling", "rsLoRA scales an adapter; a full fine-tune has none");
     if (axes.quant === "nf4") {
       say("quant", "a 4-bit base cannot be trained directly: use an adapter (QLoRA) instead of fullFineTune");
     }
-    if (c.optimizer.name === "loraplus") say("optimizer.name", "LoRA+ needs LoRA's A and B matrices: use adamw");
+    if (c.optimizer.name === "loraplus") {
+      say("optimizer.name", "LoRA+ needs LoRA's A and B matrices: use adamw");
+    }
   } else if (c.peftType !== "lora") {
     const why = `applies to LoRA only; with peftType "${c.peftType}" leave it out`;
     if (axes.adapter === "dora") say("adapter", `DoRA ${why}`);
     if (axes.init !== "default") say("init", `init "${axes.init}" ${why}`);
     if (axes.scaling === "rslora") say("scaling", `rsLoRA ${why}`);
     if (c.optimizer.name === "loraplus") say("optimizer.name", `LoRA+ ${why}`);
-    if (c.method && c.method !== "lora" && c.method !== "qlora") say("method", `the preset "${c.method}" ${why}`);
+    if (c.method && c.method !== "lora" && c.method !== "qlora") {
+      say("method", `the preset "${c.method}" ${why}`);
+    }
   }
   if (axes.quant === "nf4" && c.device === "cpu") {
-    say("quant", "NF4 (bitsandbytes) needs a CUDA or ROCm GPU; on a CPU use quant: \"none\" (the built-in model is small)");
+    say(
+      "quant",
+      'NF4 (bitsandbytes) needs a CUDA or ROCm GPU; on a CPU use quant: "none" (the built-in model is small)',
+    );
   }
   if (c.peftType === "prefix_tuning" && c.train.gradientCheckpointing) {
-    say("train.gradientCheckpointing", "prefix tuning feeds past key/values, which checkpointing cannot recompute: turn it off");
+    say(
+      "train.gradientCheckpointing",
+      "prefix tuning feeds past key/values, which checkpointing cannot recompute: turn it off",
+    );
   }
 }).transform((c) => {
   const axes = _axes(c);

@@ -5,6 +5,7 @@
  * @module
  */
 import { projectRoot, pythonPath } from "../env/paths.ts";
+import { detectProfile } from "../env/profile.ts";
 import { parseEvent, type TrainEvent } from "./events.ts";
 import { exists } from "../util/fs.ts";
 import { readLines } from "../util/lines.ts";
@@ -81,6 +82,12 @@ interface _Prepared {
 
 function _prepare(input: RunConfigInput, runsDir: string, runId?: string): _Prepared {
   const parsed = _resolvePaths(parseRunConfig(input));
+  if (parsed.quant === "nf4" && parsed.device !== "cuda" && detectProfile() === "cpu") {
+    throw new Error(
+      `Invalid run config — quant: NF4 (bitsandbytes) needs a CUDA or ROCm GPU and none was found (no nvidia-smi or ` +
+        `rocminfo); on a CPU use quant: "none" (or method "lora"/"dora" instead of "qlora"/"qdora").`,
+    );
+  }
   const id = runId ?? newRunId(parsed.method);
   const dir = `${runsDir}/${id}`;
   if (parsed.resume && !exists(`${dir}/checkpoints`)) {
@@ -154,7 +161,9 @@ export async function* trainBatch(
   });
   for (const group of groups) {
     if (options.signal?.aborted) {
-      for (const i of group) yield* _notStarted(runs, i, "interrupted", "the batch was stopped before it", options);
+      for (const i of group) {
+        yield* _notStarted(runs, i, "interrupted", "the batch was stopped before it", options);
+      }
       continue;
     }
     yield* _runGroup(python, runs, group, options);
@@ -169,7 +178,11 @@ async function* _notStarted(
   options: TrainBatchOptions,
 ): AsyncGenerator<BatchEvent> {
   const { id, dir, config } = runs[index];
-  const event = _errorEvent(kind, `Run ${id} never started: ${why}.`, "Start it again (its config.json is kept).");
+  const event = _errorEvent(
+    kind,
+    `Run ${id} never started: ${why}.`,
+    "Start it again (its config.json is kept).",
+  );
   Deno.writeTextFileSync(`${dir}/events.jsonl`, JSON.stringify(event) + "\n", { append: true });
   await options.onEvent?.(event, index);
   yield { index, id, dir, config, event };
@@ -185,7 +198,14 @@ async function* _runGroup(
   const first = runs[group[0]].config;
   const configs = group.map((i) => `${runs[i].dir}/config.json`);
   const args = first.launcher.kind === "torchrun"
-    ? ["-m", "torch.distributed.run", "--standalone", `--nproc_per_node=${first.launcher.nproc}`, trainer, ...configs]
+    ? [
+      "-m",
+      "torch.distributed.run",
+      "--standalone",
+      `--nproc_per_node=${first.launcher.nproc}`,
+      trainer,
+      ...configs,
+    ]
     : [trainer, ...configs];
   const child = new Deno.Command(python, {
     args,
@@ -215,7 +235,9 @@ async function* _runGroup(
   let at = 0;
   const logs = new Map<number, Deno.FsFile>();
   const logOf = async (k: number) => {
-    if (!logs.has(k)) logs.set(k, await Deno.open(`${runs[group[k]].dir}/stderr.log`, { create: true, append: true }));
+    if (!logs.has(k)) {
+      logs.set(k, await Deno.open(`${runs[group[k]].dir}/stderr.log`, { create: true, append: true }));
+    }
     return logs.get(k)!;
   };
   const tail: string[] = [];
@@ -256,8 +278,12 @@ async function* _runGroup(
       yield { index, id, dir, config, event };
       at++;
     }
-    const why = interrupted ? "the batch was stopped before it" : `the trainer process ${how} during run ${id}`;
-    for (const k of group.slice(at)) yield* _notStarted(runs, k, interrupted ? "interrupted" : "runtime", why, options);
+    const why = interrupted
+      ? "the batch was stopped before it"
+      : `the trainer process ${how} during run ${id}`;
+    for (const k of group.slice(at)) {
+      yield* _notStarted(runs, k, interrupted ? "interrupted" : "runtime", why, options);
+    }
   }
 }
 
@@ -311,7 +337,10 @@ function _result(run: _Prepared, events: TrainEvent[]): RunResult {
  * const [a, b] = await trainRuns([configA, configB]);
  * ```
  */
-export async function trainRuns(inputs: RunConfigInput[], options: TrainBatchOptions = {}): Promise<RunResult[]> {
+export async function trainRuns(
+  inputs: RunConfigInput[],
+  options: TrainBatchOptions = {},
+): Promise<RunResult[]> {
   const runsDir = _abs(options.runsDir ?? `${projectRoot()}/runs`);
   const events: TrainEvent[][] = inputs.map(() => []);
   const runs: _Prepared[] = [];

@@ -439,6 +439,9 @@ def run(cfg: dict, run_dir: str, interrupted: dict) -> int:
         resolved = getattr(model.peft_config["default"], "target_modules", None)  # None for the prompt family
         target_modules = sorted(resolved) if isinstance(resolved, (set, list, tuple)) else ([resolved] if resolved else [])
     init_seconds = round(time.time() - t_init, 4)
+    # As used for training (saving a PiSSA/OLoRA adapter below rewrites init_lora_weights in place).
+    peft_dict = json.loads(json.dumps(peft_config.to_dict(), default=lambda o: sorted(o) if isinstance(o, set) else str(o))) \
+        if peft_config is not None else None
     init_loss = probe_loss(model)
     converted = peft_config is not None and kind == "lora" and ax["init"] in ("pissa", "olora")
     if converted and RANK == 0 and not cfg.get("resume"):
@@ -456,8 +459,7 @@ def run(cfg: dict, run_dir: str, interrupted: dict) -> int:
          device=device, dtype=dtype_name, method=label, stage=stage, total_params=total, trainable_params=trainable,
          train_examples=len(train_rows), eval_examples=len(eval_rows), base_loss=base_loss, init_loss=init_loss,
          world_size=int(os.environ.get("WORLD_SIZE", "1")), run_dir=run_dir,
-         peft_config=json.loads(json.dumps(peft_config.to_dict(), default=lambda o: sorted(o) if isinstance(o, set) else str(o)))
-         if peft_config is not None else None,
+         peft_config=peft_dict,
          target_modules=target_modules, params_by_module=params_by_module(model), init_seconds=init_seconds)
 
     common = dict(
@@ -577,6 +579,11 @@ def run(cfg: dict, run_dir: str, interrupted: dict) -> int:
         tokenizer.save_pretrained(saved_dir)
     losses = [h["loss"] for h in trainer.state.log_history if "loss" in h]
     allocated, source = memory.allocated()
+    names = {id(p): n for n, p in trainer.model.named_parameters()}
+    groups = [{"lr": g.get("initial_lr", g["lr"]), "params": sum(p.numel() for p in g["params"]),
+               "lora_A": sum(p.numel() for p in g["params"] if "lora_A" in names.get(id(p), "")),
+               "lora_B": sum(p.numel() for p in g["params"] if "lora_B" in names.get(id(p), ""))}
+              for g in trainer.optimizer.param_groups if g["params"]] if trainer.optimizer is not None else []
     times = state["step_times"]
     emit("end", steps=trainer.state.global_step, final_loss=losses[-1] if losses else None,
          eval_loss=final_eval.get("eval_loss"), train_seconds=round(time.time() - t_train, 3),
@@ -584,7 +591,7 @@ def run(cfg: dict, run_dir: str, interrupted: dict) -> int:
          peak_memory_bytes=peak_memory_bytes(device), saved="model" if peft_config is None else "adapter",
          seconds_per_step=round(sum(times) / len(times), 5) if times else None,
          eval_seconds=round(state["eval_seconds"], 3), peak_allocated_bytes=allocated, memory_source=source,
-         memory_breakdown=memory.breakdown, peak_rss_bytes=state["rss"])
+         memory_breakdown=memory.breakdown, peak_rss_bytes=state["rss"], optimizer_groups=groups)
     return 0
 
 

@@ -1,0 +1,152 @@
+/**
+ * Merging adapters on the built-in model, on this CPU: one table of methods (tiny adapters trained
+ * for a few steps) through the same checks against PEFT's unmerged model, then bad input.
+ */
+import assert from "node:assert/strict";
+import { relative } from "node:path";
+import { projectRoot } from "../lib/env/paths.ts";
+import { exists } from "../lib/util/fs.ts";
+import { adapterFolder, compareMergedLogits, mergeAdapter } from "../lib/infer/merge.ts";
+import { trainRun } from "../lib/train/train_run.ts";
+
+const ROOT = projectRoot();
+const RUNS = Deno.makeTempDirSync({ prefix: "ince-merge-" });
+globalThis.addEventListener("unload", () => Deno.removeSync(RUNS, { recursive: true }));
+// Relative to the cwd, as a lesson writes it: mergeAdapter resolves it like generate() does.
+const MODEL = relative(Deno.cwd(), `${ROOT}/data/models/ince-tiny`);
+const PROMPTS = Deno.readTextFileSync(`${ROOT}/data/datasets/numbers-heldout.jsonl`)
+  .trim().split("\n").slice(0, 4).map((l) => JSON.parse(l).instruction as string);
+
+const METHODS = [
+  { method: "lora", r: 8, useDora: false },
+  { method: "dora", r: 8, useDora: true },
+  // PiSSA is saved converted to a plain LoRA adapter of twice the rank, and merges like one.
+  { method: "pissa", r: 16, useDora: false },
+] as const;
+
+const adapters = new Map<string, Promise<string>>();
+
+/** A tiny adapter trained with `method` (once per method), as its run's adapter folder. */
+function adapterFor(method: (typeof METHODS)[number]["method"]): Promise<string> {
+  if (!adapters.has(method)) {
+    adapters.set(
+      method,
+      trainRun({
+        model: MODEL,
+        dataset: { train: `${ROOT}/data/datasets/numbers-train.jsonl` },
+        method,
+        lora: { r: 8, alpha: 16, dropout: 0 },
+        train: { maxSteps: 8, batchSize: 8, lr: 3e-3, maxLength: 64, seed: 7 },
+      }, { runsDir: RUNS, runId: method }).then((run) => {
+        assert.ok(run.ok, run.error?.message ?? `see ${run.dir}/stderr.log`);
+        return `${run.dir}/adapter`;
+      }),
+    );
+  }
+  return adapters.get(method)!;
+}
+
+for (const { method, r, useDora } of METHODS) {
+  Deno.test(`mergeAdapter() merges a ${method} adapter into a plain model that matches base + adapter`, async () => {
+    const adapter = await adapterFor(method);
+    const info = adapterFolder(adapter);
+    assert.equal(info.config.r, r);
+    assert.equal(info.config.use_dora, useDora);
+    assert.equal(info.config.peft_type, "LORA");
+    assert.ok(info.files.some((f) => f.name === "adapter_model.safetensors" && f.bytes > 0));
+
+    const out = `${RUNS}/${method}/merged`;
+    const merged = await mergeAdapter({ model: MODEL, adapter, out });
+    assert.equal(merged.dir, out);
+    assert.equal(merged.dtype, "float32");
+    const names = merged.files.map((f) => f.name);
+    for (const f of ["model.safetensors", "config.json", "tokenizer.json", "chat_template.jinja"]) {
+      assert.ok(names.includes(f), `${f} missing from ${names.join(", ")}`);
+    }
+    assert.ok(!names.some((n) => n.startsWith("adapter_")), `adapter files in the merged folder: ${names}`);
+    assert.equal(
+      merged.files.find((f) => f.name === "model.safetensors")!.bytes,
+      Deno.statSync(`${ROOT}/data/models/ince-tiny/model.safetensors`).size,
+    );
+
+    // The merged folder loads with plain transformers (no PEFT) in the comparison's process.
+    const c = await compareMergedLogits({ model: MODEL, adapter, merged: out, prompts: PROMPTS });
+    console.log(
+      `${method}: max |Δlogit| ${c.maxAbsDiff.toExponential(2)}, base vs merged ${
+        c.baseMaxAbsDiff.toFixed(3)
+      }, ` +
+        `merge ${merged.mergeSeconds.toFixed(3)} s (call ${merged.seconds.toFixed(1)} s)`,
+    );
+    assert.equal(c.perPrompt.length, PROMPTS.length);
+    assert.ok(c.maxAbsDiff < 1e-4, `max |Δlogit| ${c.maxAbsDiff}`);
+    assert.deepEqual(c.answersMerged, c.answersUnmerged);
+    // The adapter changed something, so a no-op merge could not pass.
+    assert.ok(c.baseMaxAbsDiff > 1e-3, `base vs merged ${c.baseMaxAbsDiff}`);
+  });
+}
+
+Deno.test("mergeAdapter() and compareMergedLogits() name a missing adapter folder and what to pass", async () => {
+  const missing = `${RUNS}/no-such-run/adapter`;
+  for (
+    const call of [
+      () => mergeAdapter({ model: MODEL, adapter: missing, out: `${RUNS}/x` }),
+      () => compareMergedLogits({ model: MODEL, adapter: missing, merged: `${RUNS}/x`, prompts: ["hi"] }),
+    ]
+  ) {
+    await assert.rejects(call, (e: Error) => {
+      assert.match(
+        e.message,
+        /^Adapter folder .*no-such-run\/adapter does not exist .*Pass the adapter\/ folder/,
+      );
+      assert.doesNotMatch(e.message, /\n/);
+      return true;
+    });
+  }
+  assert.throws(() => adapterFolder(RUNS), /has no adapter_config\.json/);
+});
+
+Deno.test("mergeAdapter() leaves a folder that is not a model alone", async () => {
+  const adapter = Deno.makeTempDirSync({ dir: RUNS });
+  Deno.writeTextFileSync(`${adapter}/adapter_config.json`, JSON.stringify({ peft_type: "LORA", r: 8 }));
+  const notes = Deno.makeTempDirSync({ dir: RUNS });
+  Deno.writeTextFileSync(`${notes}/notes.txt`, "mine");
+  await assert.rejects(
+    () => mergeAdapter({ model: MODEL, adapter, out: notes }),
+    /Cannot merge into .*: it exists and is not a model folder.*Choose a new or empty folder/,
+  );
+  await assert.rejects(
+    () => mergeAdapter({ model: MODEL, adapter, out: MODEL }),
+    /Cannot merge into .*: it is the base model folder/,
+  );
+  assert.equal(Deno.readTextFileSync(`${notes}/notes.txt`), "mine");
+});
+
+Deno.test("mergeAdapter() says when an adapter does not fit the model, and keeps the earlier merge", async () => {
+  const adapter = await adapterFor("lora");
+  // A copy whose config says rank 4 while its weights have rank 8: the model PEFT builds has the wrong shape.
+  const bad = `${RUNS}/bad-adapter`;
+  Deno.mkdirSync(bad);
+  for (const f of adapterFolder(adapter).files) Deno.copyFileSync(`${adapter}/${f.name}`, `${bad}/${f.name}`);
+  const config = JSON.parse(Deno.readTextFileSync(`${bad}/adapter_config.json`));
+  Deno.writeTextFileSync(`${bad}/adapter_config.json`, JSON.stringify({ ...config, r: 4 }));
+
+  const out = `${RUNS}/lora/merged`;
+  // The table's lora test merged here already, unless it was filtered out.
+  if (!exists(`${out}/config.json`)) await mergeAdapter({ model: MODEL, adapter, out });
+  const before = [...Deno.readDirSync(out)].map((e) => e.name).sort();
+  await assert.rejects(() => mergeAdapter({ model: MODEL, adapter: bad, out }), (e: Error) => {
+    assert.doesNotMatch(e.message, /\n/);
+    assert.match(
+      e.message,
+      /^Merging .*bad-adapter into .*ince-tiny failed: the adapter in .*bad-adapter does not fit/,
+    );
+    assert.match(
+      e.message,
+      /lora_A\.default\.weight is \[8, 160\] in the adapter but \[4, 160\] in the model/,
+    );
+    assert.match(e.message, /Use the base model the adapter was trained on/);
+    return true;
+  });
+  assert.deepEqual([...Deno.readDirSync(out)].map((e) => e.name).sort(), before);
+  assert.ok(![...Deno.readDirSync(`${RUNS}/lora`)].some((e) => e.name.includes(".merging-")));
+});
