@@ -317,6 +317,16 @@ class MemoryProbe:
                         self._param_to_grad_hook_handles.setdefault(p, (_NoHook(), _NoHook()))
                 return super()._track_module_params_and_buffers(module, install_grad_hooks)
 
+            # DPO runs the root model twice per step (policy, then reference with the adapter off);
+            # MemTracker refuses a second root call, so forget the root's per-module stats (the global
+            # peak, which is all we report, is kept).
+            def _pre_fw_hook(self, module, inputs):
+                try:
+                    return super()._pre_fw_hook(module, inputs)
+                except NotImplementedError:
+                    self.memory_tracking.pop(module, None)
+                    return super()._pre_fw_hook(module, inputs)
+
         try:
             self.tracker = _FrozenAware()
             self.tracker.track_external(model, getattr(optimizer, "optimizer", optimizer))
