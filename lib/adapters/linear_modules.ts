@@ -14,6 +14,7 @@ import {
 import { hubCacheDir, hubOffline } from "../hub/hub_env.ts";
 import { readSafetensorsHeader, type SafetensorsHeader, safetensorsHeader } from "../hub/model_info.ts";
 import { repoFolderName } from "../hub/repo_id.ts";
+import { adapterMatrixParams } from "./lora.ts";
 
 /** One linear layer of a decoder block. */
 export interface LinearModule {
@@ -186,7 +187,7 @@ export function predictTrainableParams(
     const [out, inp] = m.shape;
     const s = byType.get(m.type) ?? { type: m.type, count: 0, params: 0 };
     s.count++;
-    s.params += r * (inp + out) + (options.adapter === "dora" ? out : 0);
+    s.params += adapterMatrixParams(inp, out, r, { dora: options.adapter === "dora" });
     byType.set(m.type, s);
   }
   const rows = [...byType.values()];

@@ -225,6 +225,33 @@ export function linearShapes(config: ModelShape): Record<string, [number, number
 }
 
 /**
+ * The trainable parameters an adapter adds to one `in → out` linear layer: A (r × in) and B (out × r),
+ * plus DoRA's magnitude vector (one per output row).
+ *
+ * @param inFeatures The layer's input size.
+ * @param outFeatures The layer's output size.
+ * @param r The rank.
+ * @param options `dora: true` adds the magnitude vector.
+ * @returns `r·(in + out)` (+ `out` for DoRA).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { adapterMatrixParams } from "./lora.ts";
+ * assert.equal(adapterMatrixParams(160, 448, 8), 4864);
+ * assert.equal(adapterMatrixParams(160, 448, 8, { dora: true }), 5312);
+ * ```
+ */
+export function adapterMatrixParams(
+  inFeatures: number,
+  outFeatures: number,
+  r: number,
+  options: { dora?: boolean } = {},
+): number {
+  return r * (inFeatures + outFeatures) + (options.dora ? outFeatures : 0);
+}
+
+/**
  * LoRA's trainable parameters for a model: `r·(in + out)` per targeted layer, in every block.
  *
  * @param config The model's shapes.
@@ -253,7 +280,7 @@ export function loraTrainableParams(
     if (!shape) {
       throw new Error(`Unknown target module "${name}": use some of ${Object.keys(shapes).join(", ")}.`);
     }
-    perLayer += options.r * (shape[0] + shape[1]);
+    perLayer += adapterMatrixParams(shape[0], shape[1], options.r);
   }
   return perLayer * config.num_hidden_layers;
 }
