@@ -7,7 +7,7 @@
 import { projectRoot, pythonPath } from "../env/paths.ts";
 import { detectProfile } from "../env/profile.ts";
 import { parseEvent, type TrainEvent } from "./events.ts";
-import { exists } from "../util/fs.ts";
+import { absPath, exists, modelArg } from "../util/fs.ts";
 import { readLines } from "../util/lines.ts";
 import { parseRunConfig, type RunConfig, type RunConfigInput } from "./run_config.ts";
 
@@ -38,19 +38,15 @@ export interface RunResult {
   end?: Extract<TrainEvent, { event: "end" }>;
 }
 
-function _abs(path: string): string {
-  return path.startsWith("/") ? path : `${Deno.cwd()}/${path}`;
-}
-
 /** Makes relative paths absolute (a notebook's cwd is its own folder; the trainer's is not). */
 function _resolvePaths(config: RunConfig): RunConfig {
-  const model = exists(config.model) ? _abs(config.model) : config.model;
+  const model = modelArg(config.model);
   return {
     ...config,
     model,
     dataset: {
-      train: _abs(config.dataset.train),
-      ...(config.dataset.eval ? { eval: _abs(config.dataset.eval) } : {}),
+      train: absPath(config.dataset.train),
+      ...(config.dataset.eval ? { eval: absPath(config.dataset.eval) } : {}),
     },
   };
 }
@@ -149,7 +145,7 @@ export async function* trainBatch(
   options: TrainBatchOptions = {},
 ): AsyncGenerator<BatchEvent> {
   const python = pythonPath();
-  const runsDir = _abs(options.runsDir ?? `${projectRoot()}/runs`);
+  const runsDir = absPath(options.runsDir ?? `${projectRoot()}/runs`);
   const runs = inputs.map((input, i) => _prepare(input, runsDir, options.runIds?.[i]));
   // Consecutive runs with the same launcher share a process.
   const groups: number[][] = [];
@@ -341,7 +337,7 @@ export async function trainRuns(
   inputs: RunConfigInput[],
   options: TrainBatchOptions = {},
 ): Promise<RunResult[]> {
-  const runsDir = _abs(options.runsDir ?? `${projectRoot()}/runs`);
+  const runsDir = absPath(options.runsDir ?? `${projectRoot()}/runs`);
   const events: TrainEvent[][] = inputs.map(() => []);
   const runs: _Prepared[] = [];
   for await (const { index, id, dir, config, event } of trainBatch(inputs, { ...options, runsDir })) {
