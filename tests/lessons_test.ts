@@ -116,3 +116,35 @@ Deno.test("lesson 06 runs headless: one live chart with lora, dora, pissa, and a
     Deno.removeSync(out, { recursive: true });
   }
 });
+
+Deno.test("lesson 02 runs headless: LoRA from scratch, PEFT's own config and counts, sweeps over seeds, merge == unmerged", async () => {
+  const out = Deno.makeTempDirSync({ prefix: "ince-lesson02-" });
+  try {
+    const t0 = performance.now();
+    const [result] = await runNotebooks([`${ROOT}/notebooks/02-huggingface-peft`], { out });
+    assert.ok(result.ok, describeFailure(result));
+    console.log(`lesson 02 ran in ${((performance.now() - t0) / 1000).toFixed(0)} s`);
+    assertEveryShowingCellHasOutput(result.out);
+    type Output = { output_type: string; data?: Record<string, unknown>; text?: string[] };
+    const outputs = (readNotebook(result.out).cells as unknown as { outputs?: Output[] }[]).flatMap((c) =>
+      c.outputs ?? []
+    );
+    const text = outputs.filter((o) => o.output_type === "stream").map((o) => o.text!.join("")).join("");
+    assert.match(text, /at step 0, max \|h − Wx\| = 0\n/);
+    assert.match(text, /predicted in TypeScript: [\d,]+ — the same\./);
+    const merged = text.match(/max \|Δlogit\| merged vs base \+ adapter: (\S+);/);
+    assert.ok(merged && Number(merged[1]) < 1e-4, `merged vs unmerged: ${merged?.[1]}`);
+    assert.equal([...text.matchAll(/optimizer state = 8\.00 bytes per trained parameter/g)].length, 2);
+    const traces = outputs.filter((o) => o.data?.[PLOTLY_MIME]).map((o) =>
+      (o.data![PLOTLY_MIME] as { data: { name: string; meta?: { kind: string } }[] }).data
+        .filter((t) => t.meta?.kind === "train").map((t) => t.name)
+    ).filter((names) => names.length);
+    assert.deepEqual(traces, [
+      ["lora"],
+      ["r=1", "r=4", "r=16", "r=64"],
+      ["lora", "dora", "adalora", "ia3", "prompt_tuning", "prefix_tuning"],
+    ]);
+  } finally {
+    Deno.removeSync(out, { recursive: true });
+  }
+});

@@ -57,6 +57,7 @@ Deno.test("describeComparison() reads ties and differences from the numbers, aga
     peakAllocatedBytes: null,
     peakRssBytes: null,
     initSeconds: 0,
+    memoryBreakdown: null,
     finalTrainLoss: 2,
     finalEvalLoss: loss,
     exactMatch: 0.5,

@@ -28,6 +28,8 @@ export interface ComparisonRow {
   peakRssBytes: number | null;
   /** Seconds the adapter's initialisation took (PiSSA's SVDs, …). */
   initSeconds: number | null;
+  /** The allocator peak by kind (parameters, gradients, optimizer_state, activations, …), when measured. */
+  memoryBreakdown: Record<string, number> | null;
   finalTrainLoss: number | null;
   finalEvalLoss: number | null;
   exactMatch: number | null;
@@ -65,6 +67,7 @@ export function summarizeRun(
     peakAllocatedBytes: end?.peak_allocated_bytes ?? null,
     peakRssBytes: end?.peak_rss_bytes ?? null,
     initSeconds: start?.init_seconds ?? null,
+    memoryBreakdown: end?.memory_breakdown ?? null,
     finalTrainLoss: steps.at(-1)?.loss ?? null,
     finalEvalLoss: evals.at(-1)?.eval_loss ?? null,
     exactMatch: evals.at(-1)?.exact_match ?? null,
@@ -157,6 +160,7 @@ export interface SeedSummary {
   finalEvalLoss: MeanSd | null;
   exactMatch: MeanSd | null;
   peakAllocatedBytes: MeanSd | null;
+  peakRssBytes: MeanSd | null;
 }
 
 /**
@@ -171,7 +175,7 @@ export interface SeedSummary {
  * import { summarizeSeeds } from "./compare_runs.ts";
  * const row = (seed: number, loss: number) => ({ name: "lora", method: "lora", seed, ok: true, trainableParams: 10,
  *   secondsPerStep: 0.2, trainSecondsPerStep: 0.1, peakMemoryBytes: null, peakAllocatedBytes: null, peakRssBytes: null,
- *   initSeconds: 0, finalTrainLoss: 2, finalEvalLoss: loss, exactMatch: 0.5, runDir: "runs/x" });
+ *   initSeconds: 0, memoryBreakdown: null, finalTrainLoss: 2, finalEvalLoss: loss, exactMatch: 0.5, runDir: "runs/x" });
  * const [s] = summarizeSeeds([row(0, 3), row(1, 3.2), row(2, 3.4)]);
  * assert.deepEqual(s.seeds, [0, 1, 2]);
  * assert.ok(Math.abs(s.finalEvalLoss!.mean - 3.2) < 1e-12 && Math.abs(s.finalEvalLoss!.sd - 0.2) < 1e-12);
@@ -196,6 +200,7 @@ export function summarizeSeeds(rows: readonly ComparisonRow[]): SeedSummary[] {
       finalEvalLoss: stat("finalEvalLoss"),
       exactMatch: stat("exactMatch"),
       peakAllocatedBytes: stat("peakAllocatedBytes"),
+      peakRssBytes: stat("peakRssBytes"),
     };
   });
 }
@@ -214,7 +219,7 @@ export function summarizeSeeds(rows: readonly ComparisonRow[]): SeedSummary[] {
  * import assert from "node:assert/strict";
  * import { describeSeeds } from "./compare_runs.ts";
  * const s = (name: string, mean: number) => ({ name, method: name, seeds: [0, 1, 2], failed: 0, trainableParams: 10,
- *   trainSecondsPerStep: null, finalTrainLoss: null, exactMatch: null, peakAllocatedBytes: null,
+ *   trainSecondsPerStep: null, finalTrainLoss: null, exactMatch: null, peakAllocatedBytes: null, peakRssBytes: null,
  *   finalEvalLoss: { mean, sd: 0.05, n: 3 } });
  * assert.match(describeSeeds([s("lora", 3), s("dora", 3.01)]).join(" "), /within the seed-to-seed spread/);
  * assert.match(describeSeeds([s("lora", 3), s("dora", 2.5)]).join(" "), /lower, by more than the seed-to-seed spread/);
@@ -269,7 +274,7 @@ export function describeSeeds(
  * import { describeComparison } from "./compare_runs.ts";
  * const row = (name: string, loss: number) => ({ name, method: name, seed: 0, ok: true, trainableParams: 100,
  *   secondsPerStep: 0.2, trainSecondsPerStep: 0.1, peakMemoryBytes: 1e9, peakAllocatedBytes: null, peakRssBytes: null,
- *   initSeconds: 0, finalTrainLoss: 2, finalEvalLoss: loss, exactMatch: 0.5, runDir: "runs/x" });
+ *   initSeconds: 0, memoryBreakdown: null, finalTrainLoss: 2, finalEvalLoss: loss, exactMatch: 0.5, runDir: "runs/x" });
  * console.log(describeComparison([row("lora", 3), row("dora", 3.03)]).at(-1));
  * // The final eval losses are within 1.0% of each other: at this scale the methods tie.
  * ```
@@ -312,4 +317,56 @@ export function describeComparison(
       }%: a real difference for this model, data and budget.`,
   );
   return lines;
+}
+
+/**
+ * Stops a lesson at a failed run, naming each (variant, seed and folder; its `stderr.log` says why).
+ *
+ * @param rows Rows of {@linkcode compareRuns}.
+ * @throws {Error} When any run failed.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { assertRunsOk } from "./compare_runs.ts";
+ * assert.throws(() => assertRunsOk([{ name: "dora", seed: 1, ok: false, runDir: "runs/x" }]), /dora seed 1 \(runs\/x\)/);
+ * ```
+ */
+export function assertRunsOk(rows: readonly Pick<ComparisonRow, "name" | "seed" | "ok" | "runDir">[]): void {
+  const failed = rows.filter((r) => !r.ok);
+  if (failed.length) {
+    throw new Error(
+      `Runs failed: ${failed.map((r) => `${r.name} seed ${r.seed} (${r.runDir})`).join(", ")}. ` +
+        `Each folder's stderr.log and events.jsonl say why.`,
+    );
+  }
+}
+
+/**
+ * Table rows for seed-averaged results: one per variant, each metric as `mean ± sd`.
+ *
+ * @param summaries The output of {@linkcode summarizeSeeds}.
+ * @returns Rows for `showTable` (variant, trainable params, train ms/step, held-out loss, exact match %, seeds).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { seedTableRows } from "./compare_runs.ts";
+ * const [row] = seedTableRows([{ name: "lora", method: "lora", seeds: [0, 1], failed: 0, trainableParams: 10,
+ *   trainSecondsPerStep: { mean: 0.1, sd: 0.01, n: 2 }, finalTrainLoss: null, finalEvalLoss: { mean: 3, sd: 0.1, n: 2 },
+ *   exactMatch: { mean: 0.5, sd: 0.05, n: 2 }, peakAllocatedBytes: null, peakRssBytes: null }]);
+ * assert.deepEqual(row, { variant: "lora", "trainable params": 10, "train ms/step": "100 ± 10",
+ *   "held-out loss": "3.000 ± 0.100", "exact match %": "50 ± 5", seeds: 2 });
+ * ```
+ */
+export function seedTableRows(summaries: readonly SeedSummary[]): Record<string, string | number | null>[] {
+  const scaled = (m: MeanSd | null, k: number) => m && { ...m, mean: m.mean * k, sd: m.sd * k };
+  return summaries.map((s) => ({
+    variant: s.name,
+    "trainable params": s.trainableParams,
+    "train ms/step": formatMeanSd(scaled(s.trainSecondsPerStep, 1000), 0),
+    "held-out loss": formatMeanSd(s.finalEvalLoss),
+    "exact match %": formatMeanSd(scaled(s.exactMatch, 100), 0),
+    seeds: s.seeds.length,
+  }));
 }
