@@ -149,6 +149,12 @@ export const RunConfigSchema = z.object({
     /** Save a checkpoint every N steps (0: only when stopped). */
     saveEvery: z.number().int().min(0).default(0),
     dpoBeta: z.number().positive().default(0.1),
+    /**
+     * On a CPU, measure the allocator peak during one steady-state step with PyTorch's MemTracker (that
+     * step runs about 2× slower and is left out of `seconds_per_step`). On a GPU the allocator's own
+     * counter is free and always read.
+     */
+    probeMemory: z.boolean().default(true),
   }).prefault({}),
   eval: z.object({
     exactMatch: z.boolean().default(true),

@@ -297,8 +297,8 @@ class MemoryProbe:
     exists — and reports its peak of live tensor bytes by category. On a GPU the allocator's own peak
     (torch.cuda.max_memory_allocated) covers the whole run."""
 
-    def __init__(self, device: str, total_steps: int):
-        self.device, self.step = device, (2 if total_steps >= 2 else 1)
+    def __init__(self, device: str, total_steps: int, enabled: bool = True):
+        self.device, self.step = (device if enabled or device == "cuda" else "off"), (2 if total_steps >= 2 else 1)
         self.tracker, self.peak, self.breakdown = None, None, None
 
     active = None  # the probe whose tracker is entered, so a failed run can still leave it
@@ -488,7 +488,7 @@ def run(cfg: dict, run_dir: str, interrupted: dict) -> int:
     state = {"last_time": time.time(), "last_tokens": 0.0, "last_step": 0, "rss": rss_bytes(),
              "step_t0": None, "step_times": [], "eval_seconds": 0.0}
     samples_per_step = train_cfg["batchSize"] * train_cfg["gradAccum"] * int(os.environ.get("WORLD_SIZE", "1"))
-    memory = MemoryProbe(device, total_steps)
+    memory = MemoryProbe(device, total_steps, train_cfg.get("probeMemory", True))
 
     def exact_match() -> float | None:
         if stage != "sft" or not eval_rows or not eval_cfg.get("exactMatch", True):
