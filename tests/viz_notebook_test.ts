@@ -78,7 +78,7 @@ function checkExecuted(result: NotebookResult): void {
     const row = summarizeRun(m, { ...RUNS[m], ok: true });
     assert.match(
       tableText,
-      new RegExp(`${m}\\s+${m}\\s+true\\s+${row.trainableParams!.toLocaleString("en-US")}`),
+      new RegExp(`${m}\\s+${m}\\s+${row.seed}\\s+true\\s+${row.trainableParams!.toLocaleString("en-US")}`),
     );
   }
   assert.equal((cells[4].outputs ?? []).filter((o) => o.data?.[PLOTLY_MIME]).length, 1);
