@@ -286,11 +286,6 @@ def run_one(cfg: dict, run_dir: str, interrupted: dict) -> int:
     return 1
 
 
-class _NoHook:
-    def remove(self) -> None:
-        pass
-
-
 class MemoryProbe:
     """On a CPU, torch has no allocator statistics: PyTorch's MemTracker (a dispatch mode that follows
     every tensor's storage) measures one steady-state optimizer step — the second, once AdamW's state
@@ -308,35 +303,31 @@ class MemoryProbe:
             return
         from torch.distributed._tools.mem_tracker import MemTracker
 
-        class _FrozenAware(MemTracker):
-            # MemTracker hooks every parameter's gradient and fails on frozen ones (an adapter's base
-            # weights): mark those as already hooked so it skips them.
-            def _track_module_params_and_buffers(self, module, install_grad_hooks=True):
-                for p in module.parameters():
-                    if not p.requires_grad:
-                        self._param_to_grad_hook_handles.setdefault(p, (_NoHook(), _NoHook()))
-                return super()._track_module_params_and_buffers(module, install_grad_hooks)
+        class _PeakOnly(MemTracker):
+            # Only the global peak and its breakdown are reported, so MemTracker's per-module bookkeeping is
+            # switched off: its module hooks hook every parameter's gradient (failing on frozen ones, an
+            # adapter's base weights), refuse DPO's second root forward per step, and with the per-op walk
+            # over modules made the probed step cost several normal steps (same breakdown without them).
+            def _pre_fw_hook(self, *args):
+                pass
 
-            # Only the global peak is reported: skip MemTracker's per-module bookkeeping on every op (it
-            # walks every tracked module each time, which made the probed step cost ~1 s here).
+            def _post_fw_hook(self, *args):
+                pass
+
+            def _pre_bw_hook(self, *args):
+                pass
+
+            def _post_bw_hook(self, *args):
+                pass
+
             def _update_peak_stats(self, peak_state):  # noqa: ARG002
                 for dev, snap in self._curr_mem_snap.items():
                     if self._peak_mem.get(dev, 0) < snap["Total"]:
                         self._peak_mem[dev] = snap["Total"]
                         self._peak_mem_snap[dev] = dict(snap)
 
-            # DPO runs the root model twice per step (policy, then reference with the adapter off);
-            # MemTracker refuses a second root call, so forget the root's per-module stats (the global
-            # peak, which is all we report, is kept).
-            def _pre_fw_hook(self, module, inputs):
-                try:
-                    return super()._pre_fw_hook(module, inputs)
-                except NotImplementedError:
-                    self.memory_tracking.pop(module, None)
-                    return super()._pre_fw_hook(module, inputs)
-
         try:
-            self.tracker = _FrozenAware()
+            self.tracker = _PeakOnly()
             self.tracker.track_external(model, getattr(optimizer, "optimizer", optimizer))
             self.tracker.__enter__()
             MemoryProbe.active = self
