@@ -12,7 +12,8 @@ import {
   resolveTree,
 } from "../hub/download.ts";
 import { hubCacheDir, hubOffline } from "../hub/hub_env.ts";
-import { readSafetensorsHeader, type SafetensorsHeader, safetensorsHeader } from "../hub/model_info.ts";
+import { safetensorsHeader } from "../hub/model_info.ts";
+import { readSafetensorsHeader, type SafetensorsHeader } from "../math/safetensors.ts";
 import { repoFolderName } from "../hub/repo_id.ts";
 import { adapterMatrixParams } from "./lora.ts";
 

@@ -228,3 +228,50 @@ export async function writeSafetensors(
 ): Promise<void> {
   await Deno.writeFile(path, serializeSafetensors(tensors, metadata));
 }
+
+/** A safetensors header's tensors by name (the `__metadata__` entry left out). */
+export type SafetensorsHeader = Record<
+  string,
+  { dtype: string; shape: number[]; data_offsets: [number, number] }
+>;
+
+/**
+ * Reads a safetensors header with two reads, whatever the file's size: the 8-byte little-endian
+ * length, then that many bytes of JSON. `read(start, end)` returns an inclusive byte range, from a
+ * local file or an HTTP range request.
+ *
+ * @param read Returns bytes `start..end` (inclusive) of the file.
+ * @param name The file, for error messages.
+ * @returns The tensors' dtypes, shapes and offsets.
+ * @throws {Error} Naming the file when it is too short or its header is corrupt.
+ *
+ * @example From bytes in memory
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { readSafetensorsHeader, serializeSafetensors } from "./safetensors.ts";
+ * const bytes = serializeSafetensors({ w: { shape: [2, 3], data: new Float32Array(6) } });
+ * const header = await readSafetensorsHeader(async (s, e) => bytes.subarray(s, e + 1), "w.safetensors");
+ * assert.deepEqual(header.w.shape, [2, 3]);
+ * ```
+ */
+export async function readSafetensorsHeader(
+  read: (start: number, end: number) => Promise<Uint8Array>,
+  name: string,
+): Promise<SafetensorsHeader> {
+  const head = await read(0, 7);
+  if (head.length < 8) throw new Error(`${name} is not a safetensors file (${head.length} bytes).`);
+  const n = Number(new DataView(head.buffer, head.byteOffset, 8).getBigUint64(0, true));
+  if (n > 100_000_000) {
+    throw new Error(`${name} has a corrupt safetensors header (length ${n}). Re-download or re-save it.`);
+  }
+  let header: SafetensorsHeader;
+  try {
+    header = JSON.parse(new TextDecoder().decode(await read(8, 7 + n)));
+  } catch (e) {
+    throw new Error(
+      `${name} has a corrupt safetensors header (${(e as Error).message}). Re-download or re-save it.`,
+    );
+  }
+  delete header.__metadata__;
+  return header;
+}
