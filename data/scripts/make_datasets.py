@@ -5,6 +5,8 @@
   identity-train.jsonl / identity-heldout.jsonl identity + course Q&A (messages shape), EN and TR;
                                                 held-out = paraphrases never trained on
   preferences.jsonl                             DPO pairs (prompt, chosen, rejected)
+  counting.jsonl                                long answers (counting in words, > 256 tokens), so every
+                                                batch fills train.maxLength: memory measured at a known length
 """
 
 import json
@@ -63,6 +65,13 @@ def main():
         for i, q in enumerate(IDENTITY_QUESTIONS["train"][lang]):
             prefs.append({"id": f"pref-id-{lang}-{i}", "prompt": q, "chosen": answer, "rejected": rng.choice(RUDE)})
     write("preferences.jsonl", prefs)
+
+    counting = []
+    for start in range(0, 64):
+        for lang, words in (("en", en_words), ("tr", tr_words)):
+            counting.append({"id": f"count-{lang}-{start}", "instruction": f"Count from {start} in {'English' if lang == 'en' else 'Turkish'} words.",
+                             "input": "", "output": ", ".join(words((start + k) % 100) for k in range(120))})
+    write("counting.jsonl", counting)
 
 
 if __name__ == "__main__":

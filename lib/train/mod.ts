@@ -16,3 +16,5 @@ export * from "./run_store.ts";
 export * from "./compare_runs.ts";
 export * from "./overfitting.ts";
 export * from "./convergence.ts";
+export * from "./model_shape.ts";
+export * from "./memory_estimate.ts";
