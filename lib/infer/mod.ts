@@ -11,3 +11,4 @@
  */
 export * from "./generate.ts";
 export * from "./merge.ts";
+export * from "./score.ts";

@@ -1,0 +1,63 @@
+"""Scores models on held-out examples: mean answer-token loss (the trainer's completion-only loss) and
+greedy exact match, for several models (each optionally with an adapter) in one process.
+
+stdin: {"models": [{"model": DIR, "adapter": DIR|null}], "examples": [{"prompt": str|messages, "answer": str}]}
+stdout: {"results": [{"loss": x, "exactMatch": x, "answers": [str]}], "seconds": s}
+"""
+
+import json
+import os
+import sys
+import time
+
+os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+real_stdout = sys.stdout
+sys.stdout = sys.stderr  # libraries' prints must not corrupt the JSON answer
+
+
+def score(model, tok, examples):
+    import torch
+    total, count, hits, answers = 0.0, 0, 0, []
+    with torch.no_grad():
+        for ex in examples:
+            messages = [{"role": "user", "content": ex["prompt"]}] if isinstance(ex["prompt"], str) else ex["prompt"]
+            prompt = tok.apply_chat_template(messages, add_generation_prompt=True, tokenize=False)
+            full = tok.apply_chat_template(messages + [{"role": "assistant", "content": ex["answer"]}], tokenize=False)
+            p = tok(prompt, add_special_tokens=False)["input_ids"]
+            ids = tok(full, add_special_tokens=False)["input_ids"]
+            labels = [-100] * len(p) + ids[len(p):]
+            n = sum(1 for x in labels[1:] if x != -100)  # tokens the loss averages over (shifted by one)
+            out = model(input_ids=torch.tensor([ids]), labels=torch.tensor([labels]))
+            total += out.loss.item() * n
+            count += n
+            enc = tok(prompt, add_special_tokens=False, return_tensors="pt")
+            n_new = len(tok(ex["answer"], add_special_tokens=False)["input_ids"]) + 8
+            gen = model.generate(**enc, max_new_tokens=n_new, do_sample=False, eos_token_id=tok.eos_token_id,
+                                 pad_token_id=tok.pad_token_id or tok.eos_token_id)
+            got = tok.decode(gen[0, enc["input_ids"].shape[1]:], skip_special_tokens=True).strip()
+            answers.append(got)
+            hits += got == ex["answer"].strip()
+    return {"loss": total / max(count, 1), "exactMatch": hits / max(len(examples), 1), "answers": answers}
+
+
+def main() -> int:
+    job = json.load(sys.stdin)
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    t0 = time.time()
+    results = []
+    for m in job["models"]:
+        tok = AutoTokenizer.from_pretrained(m["model"])
+        model = AutoModelForCausalLM.from_pretrained(m["model"], dtype=torch.float32)
+        if m.get("adapter"):
+            from peft import PeftModel
+            model = PeftModel.from_pretrained(model, m["adapter"])
+        model.eval()
+        results.append(score(model, tok, job["examples"]))
+    real_stdout.write(json.dumps({"results": results, "seconds": round(time.time() - t0, 3)}) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
