@@ -120,3 +120,16 @@ Deno.test("table() aligns numbers, formats them, and escapes HTML", () => {
   );
   assert.match(b["text/html"] as string, /<td>&lt;lora&gt;<\/td><td style="text-align:right">248,320<\/td>/);
 });
+
+Deno.test("renderSvg() stacks the bars of a stacked bar chart: each term starts where the previous ended", () => {
+  const svg = renderSvg(barChart({ a: { x: 1, y: 2 }, b: { x: 3, y: 1 } }, { stacked: true }));
+  const rects = [
+    ...svg.matchAll(/<rect x="([\d.]+)" y="([\d.]+)" width="[\d.]+" height="([\d.]+)" fill="[^"]+"><title>/g),
+  ]
+    .map((m) => ({ x: +m[1], y: +m[2], h: +m[3] }));
+  assert.equal(rects.length, 4);
+  const [ax, , bx] = rects; // a at x, a at y, b at x, b at y
+  assert.equal(ax.x, bx.x); // same column
+  assert.ok(Math.abs(bx.y + bx.h - ax.y) < 0.2, "b's bar ends where a's begins"); // stacked on top
+  assert.ok(Math.abs(bx.h / ax.h - 3) < 0.05); // heights keep the values' ratio 3:1
+});

@@ -35,8 +35,13 @@ export interface TrainingMemoryOptions {
   /** AdamW keeps two fp32 moments; bitsandbytes' 8-bit AdamW (paged or not) two bytes plus block scales. */
   optimizer?: "adamw" | "adamw-8bit";
   /**
-   * How the loss is computed: TRL's tiled log-probabilities on a CPU (`chunked-torch`, the default here) or
-   * on a GPU with Triton (`chunked-triton`), or transformers' full logits (`full-logits`, e.g. DPO).
+   * Where it trains (default cpu). A GPU changes two things: TRL's loss tiles run in a Triton kernel (no
+   * tile-sized temporaries), and AdamW updates all tensors at once (`foreach`), with a state-sized scratch copy.
+   */
+  device?: "cpu" | "cuda";
+  /**
+   * How the loss is computed: TRL's tiled log-probabilities (`chunked-torch` on a CPU, `chunked-triton` on a
+   * GPU: the default for the device), or transformers' full logits (`full-logits`, e.g. DPO).
    */
   loss?: "chunked-torch" | "chunked-triton" | "full-logits";
   /** NF4 with double-quantized block scales (QLoRA's default, true). */
@@ -53,14 +58,37 @@ export interface MemoryTerms {
   lossBuffers: number;
   /** Dequantized copies of a 4-bit weight while it is used (one matrix at a time). */
   quantTemporaries: number;
+  /**
+   * With gradient checkpointing, one layer's activations are rebuilt during the backward pass, after the
+   * loss's buffers are freed: how much more that needs than the loss buffers (0 without checkpointing).
+   */
+  recomputedLayer: number;
+  /** AdamW's scratch space during `optimizer.step()` (one state-sized copy, e.g. √v). */
+  optimizerTemporaries: number;
 }
+
+/** Which terms are alive together: at the end of the forward pass + loss, or during the optimizer step. */
+export const MEMORY_PHASES = {
+  "forward+loss": [
+    "weights",
+    "adapterWeights",
+    "optimizerState",
+    "activations",
+    "lossBuffers",
+    "quantTemporaries",
+    "recomputedLayer",
+  ],
+  "optimizer step": ["weights", "adapterWeights", "optimizerState", "gradients", "optimizerTemporaries"],
+} as const satisfies Record<string, readonly (keyof MemoryTerms)[]>;
 
 /** What {@linkcode estimateTrainingMemory} returns. */
 export interface TrainingMemoryEstimate {
   terms: MemoryTerms;
-  /** The highest total over the step: max(forward + loss, optimizer step). */
+  /** The highest total over the step: the larger of the two phases' sums (see {@linkcode MEMORY_PHASES}). */
   peakBytes: number;
-  peakPhase: "forward+loss" | "optimizer step";
+  peakPhase: keyof typeof MEMORY_PHASES;
+  /** Each phase's total. */
+  phaseBytes: Record<keyof typeof MEMORY_PHASES, number>;
   trainableParams: number;
   /** Each term's formula, in words and symbols. */
   formulas: Record<keyof MemoryTerms, string>;
@@ -94,10 +122,15 @@ export function nf4BitsPerWeight(doubleQuant = true, blockSize = 64, scaleBlockS
  * assert.ok(Math.abs(e.peakBytes / 145_021_172 - 1) < 0.15);
  * ```
  */
-export function estimateTrainingMemory(shape: DecoderShape, options: TrainingMemoryOptions): TrainingMemoryEstimate {
+export function estimateTrainingMemory(
+  shape: DecoderShape,
+  options: TrainingMemoryOptions,
+): TrainingMemoryEstimate {
   const { method, batchSize: B, seqLength: S } = options;
   if (!(Number.isInteger(B) && B >= 1) || !(Number.isInteger(S) && S >= 1)) {
-    throw new Error(`estimateTrainingMemory: batchSize and seqLength must be whole numbers ≥ 1 (got ${B}, ${S}).`);
+    throw new Error(
+      `estimateTrainingMemory: batchSize and seqLength must be whole numbers ≥ 1 (got ${B}, ${S}).`,
+    );
   }
   const r = options.r ?? 16, p = options.dropout ?? 0.05, gc = options.gradientCheckpointing ?? false;
   const full = method === "full", quant = method === "qlora" || method === "qdora";
@@ -109,7 +142,11 @@ export function estimateTrainingMemory(shape: DecoderShape, options: TrainingMem
     ? Object.keys(shapes)
     : options.targetModules;
   for (const t of targets) {
-    if (!shapes[t]) throw new Error(`estimateTrainingMemory: unknown target "${t}"; use some of ${Object.keys(shapes).join(", ")}.`);
+    if (!shapes[t]) {
+      throw new Error(
+        `estimateTrainingMemory: unknown target "${t}"; use some of ${Object.keys(shapes).join(", ")}.`,
+      );
+    }
   }
   const has = (...names: string[]) => names.some((n) => targets.includes(n));
   const L = shape.num_hidden_layers, h = shape.hidden_size, I = shape.intermediate_size, V = shape.vocab_size;
@@ -140,16 +177,22 @@ export function estimateTrainingMemory(shape: DecoderShape, options: TrainingMem
     (has("down_proj") || full ? I * a : 0) + // down_proj's input
     (full ? 0 : 4 * r * targets.length) + // lora_A outputs (fp32)
     (cast ? 4 * inputs.reduce((x, y) => x + y, 0) : 0) +
-    (!full && p > 0 ? (cast ? 4 : a) * inputs.reduce((x, y) => x + y, 0) + inputs.reduce((x, y) => x + y, 0) : 0) +
+    (!full && p > 0
+      ? (cast ? 4 : a) * inputs.reduce((x, y) => x + y, 0) + inputs.reduce((x, y) => x + y, 0)
+      : 0) +
     (dora ? 2 * a * targets.reduce((s, t) => s + shapes[t][1], 0) : 0); // DoRA: base and LoRA outputs
   const finalNorm = 2 * h * hB;
   const activations = gc ? T * (L * h * hB + finalNorm) : T * (L * layer + finalNorm);
   const N = B * (S - 1), rows = Math.min(N, TOKEN_TILE);
-  const loss = options.loss ?? "chunked-torch";
+  const gpu = options.device === "cuda";
+  const loss = options.loss ?? (gpu ? "chunked-triton" : "chunked-torch");
   const lossBuffers = loss === "full-logits"
     ? T * V * (a < 4 ? a + 16 : 16)
     : rows * VOCAB_TILE * a + N * h * 4 +
       (loss === "chunked-torch" ? TORCH_TILE_COPIES * rows * Math.min(V, VOCAB_TILE) * 4 : 0);
+  const largestTrainable = full
+    ? Math.max(V * h, ...Object.values(shapes).map(([i, o]) => i * o))
+    : r * Math.max(...targets.flatMap((t) => shapes[t]));
   const quantTemporaries = quant ? Math.max(...Object.values(shapes).map(([i, o]) => i * o)) * a : 0;
 
   const terms: MemoryTerms = {
@@ -160,19 +203,26 @@ export function estimateTrainingMemory(shape: DecoderShape, options: TrainingMem
     activations,
     lossBuffers,
     quantTemporaries,
+    recomputedLayer: gc ? Math.max(0, T * layer - lossBuffers) : 0,
+    // foreach AdamW (GPU) computes each op over all tensors at once; the CPU loop needs one tensor's worth.
+    optimizerTemporaries: (gpu ? trainable : largestTrainable) * (full ? a : 4),
   };
-  const fixed = weights + adapterWeights + optimizerState;
-  // With checkpointing, one layer's activations are rebuilt during the backward pass, after the loss's buffers are freed.
-  const forward = fixed + activations + Math.max(lossBuffers, gc ? T * layer : 0) + quantTemporaries;
-  const step = fixed + gradients + trainable * 4;
+  const sum = (phase: keyof typeof MEMORY_PHASES) => MEMORY_PHASES[phase].reduce((s, k) => s + terms[k], 0);
+  const phaseBytes = { "forward+loss": sum("forward+loss"), "optimizer step": sum("optimizer step") };
+  const peakPhase = phaseBytes["forward+loss"] >= phaseBytes["optimizer step"]
+    ? "forward+loss"
+    : "optimizer step";
   return {
     terms,
-    peakBytes: Math.max(forward, step),
-    peakPhase: forward >= step ? "forward+loss" : "optimizer step",
+    peakBytes: phaseBytes[peakPhase],
+    peakPhase,
+    phaseBytes,
     trainableParams: trainable,
     formulas: {
       weights: quant
-        ? `linear weights × ${nf4BitsPerWeight(options.doubleQuant ?? true).toFixed(3)} bits (NF4) + other weights × 4 B (fp32)`
+        ? `linear weights × ${
+          nf4BitsPerWeight(options.doubleQuant ?? true).toFixed(3)
+        } bits (NF4) + other weights × 4 B (fp32)`
         : `parameters × ${a} B`,
       adapterWeights: full ? "none (full fine-tune)" : "trainable × 4 B (PEFT keeps adapters in fp32)",
       gradients: `trainable × ${full ? a : 4} B`,
@@ -185,8 +235,15 @@ export function estimateTrainingMemory(shape: DecoderShape, options: TrainingMem
       lossBuffers: loss === "full-logits"
         ? "tokens × vocab × (logits + fp32 log-softmax + gradients)"
         : `min(tokens, ${TOKEN_TILE}) × ${VOCAB_TILE} × ${a} B (TRL's tile buffer)` +
-          (loss === "chunked-torch" ? ` + ${TORCH_TILE_COPIES} fp32 tiles (torch fallback)` : "") + " + tokens × h × 4 B",
+          (loss === "chunked-torch" ? ` + ${TORCH_TILE_COPIES} fp32 tiles (torch fallback)` : "") +
+          " + tokens × h × 4 B",
       quantTemporaries: quant ? "the largest linear weight dequantized to the compute dtype" : "none",
+      recomputedLayer: gc
+        ? "max(0, tokens × one layer's saved tensors − loss buffers)"
+        : "none (no checkpointing)",
+      optimizerTemporaries: gpu
+        ? `trainable × ${full ? a : 4} B (foreach AdamW: one state-sized scratch copy)`
+        : `the largest trained tensor × ${full ? a : 4} B (AdamW updates one tensor at a time on a CPU)`,
     },
   };
 }

@@ -12,6 +12,9 @@ export interface DecoderShape extends ModelShape {
   vocab_size: number;
   /** The output layer reuses the embedding matrix (default false, as transformers). */
   tie_word_embeddings?: boolean;
+  /** Biases on q/k/v (Qwen2 always has them; Llama's `attention_bias`). */
+  attention_bias?: boolean;
+  model_type?: string;
 }
 
 const Positive = z.number().int().positive();
@@ -24,6 +27,8 @@ const DecoderShapeSchema = z.object({
   head_dim: Positive.optional(),
   vocab_size: Positive,
   tie_word_embeddings: z.boolean().optional(),
+  attention_bias: z.boolean().optional(),
+  model_type: z.string().optional(),
 });
 
 /**
@@ -75,20 +80,25 @@ export function readDecoderShape(path: string): DecoderShape {
   try {
     text = Deno.readTextFileSync(file);
   } catch {
-    throw new Error(`${file}: not found; give a model folder with a config.json (or download the model first).`);
+    throw new Error(
+      `${file}: not found; give a model folder with a config.json (or download the model first).`,
+    );
   }
   let json: unknown;
   try {
     json = JSON.parse(text);
   } catch (e) {
-    throw new Error(`${file}: not valid JSON (${(e as Error).message}); re-download the model's config.json.`);
+    throw new Error(
+      `${file}: not valid JSON (${(e as Error).message}); re-download the model's config.json.`,
+    );
   }
   return decoderShape(json, file);
 }
 
 /**
  * Parameters of a Llama-style decoder from its shape: embeddings `V·h` (and an untied output layer
- * `V·h`), per layer the seven projections plus two RMSNorm weights `2h`, and the final norm `h`.
+ * `V·h`), per layer the seven projections (with q/k/v biases where the model has them: Qwen2) plus two
+ * RMSNorm weights `2h`, and the final norm `h`.
  *
  * @param shape The model's shape.
  * @returns `{ total, linear, other }`: `linear` are the projections inside the layers (what NF4 quantizes).
@@ -98,6 +108,8 @@ export function readDecoderShape(path: string): DecoderShape {
  * import assert from "node:assert/strict";
  * import { decoderParams, readDecoderShape } from "./model_shape.ts";
  * assert.equal(decoderParams(readDecoderShape("data/models/ince-tiny")).total, 1_752_800);
+ * // Qwen2.5-7B's shape: 7.62B, as its model card says
+ * assert.equal(decoderParams(readDecoderShape("data/models/shapes/qwen2.5-7b")).total, 7_615_616_512);
  * ```
  */
 export function decoderParams(shape: DecoderShape): { total: number; linear: number; other: number } {
@@ -105,6 +117,8 @@ export function decoderParams(shape: DecoderShape): { total: number; linear: num
   const d = shape.head_dim ?? h / shape.num_attention_heads;
   const q = shape.num_attention_heads * d, kv = (shape.num_key_value_heads ?? shape.num_attention_heads) * d;
   const linear = shape.num_hidden_layers * (h * q + 2 * h * kv + q * h + 3 * h * i);
-  const other = shape.vocab_size * h * (shape.tie_word_embeddings ? 1 : 2) + shape.num_hidden_layers * 2 * h + h;
+  const bias = (shape.attention_bias ?? shape.model_type === "qwen2") ? q + 2 * kv : 0;
+  const other = shape.vocab_size * h * (shape.tie_word_embeddings ? 1 : 2) +
+    shape.num_hidden_layers * (2 * h + bias) + h;
   return { total: linear + other, linear, other };
 }

@@ -16,6 +16,8 @@ export interface BarChartOptions {
   xTitle?: string;
   /** Log-scale y axis (for values spanning orders of magnitude, e.g. parameter counts). */
   logY?: boolean;
+  /** Grouped values stacked into one bar per category (e.g. the terms of a memory total). */
+  stacked?: boolean;
 }
 
 /**
@@ -30,6 +32,14 @@ export interface BarChartOptions {
  * import { barChart } from "./bar_chart.ts";
  * const fig = barChart({ lora: 248320, dora: 251520 }, { title: "Trainable parameters", yTitle: "parameters" });
  * console.log(fig.data[0].type, fig.data[0].name); // bar Trainable parameters
+ * ```
+ *
+ * @example Stacked: one bar per method, one colour per term
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { barChart } from "./bar_chart.ts";
+ * const fig = barChart({ weights: { lora: 7, full: 7 }, optimizer: { lora: 2, full: 14 } }, { stacked: true });
+ * assert.equal(fig.layout.barmode, "stack");
  * ```
  */
 export function barChart(
@@ -53,7 +63,7 @@ export function barChart(
       title: { text: options.title ?? "" },
       xaxis: { type: "category", ...(options.xTitle ? { title: { text: options.xTitle } } : {}) },
       yaxis: { title: { text: options.yTitle ?? "" }, type: options.logY ? "log" : "linear" },
-      barmode: "group",
+      barmode: options.stacked ? "stack" : "group",
       showlegend: grouped,
       template: "plotly_white",
     },

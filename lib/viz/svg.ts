@@ -146,6 +146,20 @@ export function renderSvg(fig: Figure): string {
     const xs = fig.data.flatMap((t) => (t as Exclude<Trace, HeatmapTrace>).x);
     const ys = fig.data.flatMap((t) => (t as Exclude<Trace, HeatmapTrace>).y);
     if (fig.data.some((t) => t.type === "bar") && fig.layout.yaxis?.type !== "log") ys.push(0);
+    // Stacked bars: each bar starts where the previous trace's bar at that x ended.
+    const stacked = fig.layout.barmode === "stack";
+    const stackBase = new Map<string, number>(), baseOf: number[][] = [];
+    if (stacked) {
+      fig.data.forEach((t, i) => {
+        if (t.type !== "bar") return;
+        baseOf[i] = t.x.map((x, j) => {
+          const b = stackBase.get(String(x)) ?? 0;
+          stackBase.set(String(x), b + t.y[j]);
+          return b;
+        });
+      });
+      ys.push(...stackBase.values());
+    }
     const sx = _scale(xs, fig.layout.xaxis, x0, x1), sy = _scale(ys, fig.layout.yaxis, y1, y0);
     parts.push(`<g class="grid" stroke="#e5ecf6">`);
     for (const t of sy.ticks) {
@@ -173,11 +187,12 @@ export function renderSvg(fig: Figure): string {
         COLORS[i % COLORS.length];
       const attrs = `class="trace ${t.type}" data-name="${escapeXml(t.name)}" data-points="${t.y.length}"`;
       if (t.type === "bar") {
-        const k = bars.indexOf(t), n = bars.length;
+        const k = stacked ? 0 : bars.indexOf(t), n = stacked ? 1 : bars.length;
         const band = (x1 - x0) / Math.max(1, new Set(xs.map(String)).size) * 0.8, bw = band / n;
-        const zero = sy.map(fig.layout.yaxis?.type === "log" ? Math.min(...t.y) : 0);
         const rects = t.x.map((x, j) => {
-          const cx = sx.map(x) - band / 2 + k * bw, y = sy.map(t.y[j]);
+          const base = stacked ? baseOf[i][j] : 0;
+          const zero = sy.map(fig.layout.yaxis?.type === "log" ? Math.min(...t.y) : base);
+          const cx = sx.map(x) - band / 2 + k * bw, y = sy.map(base + t.y[j]);
           return `<rect x="${cx.toFixed(1)}" y="${Math.min(y, zero).toFixed(1)}" width="${
             (bw * 0.95).toFixed(1)
           }" ` +
