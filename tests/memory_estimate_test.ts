@@ -14,7 +14,10 @@ const TOLERANCE = 0.05;
 
 Deno.test("decoderParams() counts the built-in model's parameters as its safetensors header does", async () => {
   const bytes = Deno.readFileSync(`${MODEL}/model.safetensors`);
-  const header = await readSafetensorsHeader(async (s, e) => bytes.subarray(s, e + 1), "model.safetensors");
+  const header = await readSafetensorsHeader(
+    (s, e) => Promise.resolve(bytes.subarray(s, e + 1)),
+    "model.safetensors",
+  );
   const stored = Object.values(header).reduce((s, t) => s + t.shape.reduce((a, b) => a * b, 1), 0);
   assert.equal(decoderParams(readDecoderShape(MODEL)).total, stored);
 });

@@ -47,7 +47,9 @@ export interface ModelScore {
  * ```
  */
 export async function scoreModels(models: ScoredModel[], examples: ScoreExample[]): Promise<ModelScore[]> {
-  if (examples.length === 0) throw new Error("scoreModels: no examples given; pass at least one {prompt, answer}.");
+  if (examples.length === 0) {
+    throw new Error("scoreModels: no examples given; pass at least one {prompt, answer}.");
+  }
   const job = {
     models: models.map((m) => ({ model: modelArg(m.model), adapter: m.adapter ? absPath(m.adapter) : null })),
     examples,

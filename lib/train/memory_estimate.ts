@@ -168,7 +168,7 @@ export function estimateTrainingMemory(
   // Saved for backward, per token and layer (bytes).
   const cast = !full && a !== 4; // PEFT casts each adapter input to the adapter's fp32
   const inputs = targets.map((t) => shapes[t][0]);
-  let layer = 2 * h * hB + // the two RMSNorm inputs
+  const layer = 2 * h * hB + // the two RMSNorm inputs
     (has("q_proj", "k_proj", "v_proj") || full ? h * hB : 0) + // normed input of q/k/v
     (has("gate_proj", "up_proj") || full ? h * hB : 0) + // normed input of gate/up
     (full ? 2 * h * hB : 0) + // normalized inputs for the norm weights' gradients
