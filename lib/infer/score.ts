@@ -6,7 +6,7 @@
  * @module
  */
 import { absPath, modelArg, runPythonJob } from "./_python_job.ts";
-import type { Message } from "../data/load_dataset.ts";
+import { type Dataset, loadDataset, type Message } from "../data/load_dataset.ts";
 
 /** A model to score: a folder (or cached Hub id), optionally with an adapter folder. */
 export interface ScoredModel {
@@ -56,4 +56,65 @@ export async function scoreModels(models: ScoredModel[], examples: ScoreExample[
   };
   const what = `Scoring ${models.map((m) => m.model + (m.adapter ? ` + ${m.adapter}` : "")).join(", ")}`;
   return (await runPythonJob<{ results: ModelScore[] }>("score.py", job, what)).results;
+}
+
+/**
+ * A chat dataset's examples as {@linkcode ScoreExample}s: the conversation up to the last assistant
+ * message is the prompt, that message the expected answer.
+ *
+ * @param dataset A dataset path (alpaca, messages or prompt/completion JSONL) or a loaded chat dataset.
+ * @param options `limit`: the first N examples only.
+ * @returns The examples.
+ * @throws {Error} For a preference dataset, or a conversation that does not end with an assistant message.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { scoreExamples } from "./score.ts";
+ * const [first] = scoreExamples("data/datasets/numbers-heldout.jsonl", { limit: 1 });
+ * assert.deepEqual(first, { prompt: [{ role: "user", content: "Write 0 in English words." }], answer: "zero" });
+ * ```
+ */
+export function scoreExamples(dataset: string | Dataset, options: { limit?: number } = {}): ScoreExample[] {
+  const ds = typeof dataset === "string" ? loadDataset(dataset) : dataset;
+  if (ds.shape === "preference") {
+    throw new Error(
+      `${ds.path}: a preference dataset has no single answer to score; use a chat or alpaca dataset.`,
+    );
+  }
+  return ds.examples.slice(0, options.limit ?? ds.examples.length).map((e, i) => {
+    const last = e.messages.at(-1);
+    if (last?.role !== "assistant") {
+      throw new Error(
+        `${ds.path}: example ${e.id ?? i} does not end with an assistant message to compare against.`,
+      );
+    }
+    return { prompt: e.messages.slice(0, -1), answer: last.content };
+  });
+}
+
+/**
+ * How often two models give the same greedy answer (after trimming): the share of answers equal to a
+ * reference model's, e.g. a quantized model against its full-precision original.
+ *
+ * @param answers One model's answers.
+ * @param reference The reference answers, in the same order.
+ * @returns A share in [0, 1].
+ * @throws {Error} When the lists differ in length.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { answerAgreement } from "./score.ts";
+ * assert.equal(answerAgreement(["a", "b ", "c"], ["a", "b", "d"]), 2 / 3);
+ * ```
+ */
+export function answerAgreement(answers: readonly string[], reference: readonly string[]): number {
+  if (answers.length !== reference.length) {
+    throw new Error(
+      `answerAgreement: ${answers.length} answers vs ${reference.length} reference answers; score the same examples.`,
+    );
+  }
+  if (answers.length === 0) return 0;
+  return answers.filter((a, i) => a.trim() === reference[i].trim()).length / answers.length;
 }
