@@ -105,3 +105,50 @@ export function exceedsNoise(a: MeanSd, b: MeanSd): boolean {
 export function formatMeanSd(m: MeanSd | null, digits = 3): string {
   return m === null ? "—" : `${m.mean.toFixed(digits)} ± ${m.sd.toFixed(digits)}`;
 }
+
+/** What {@linkcode histogram} returns: `bins` equal-width bins over `[min, max]`. */
+export interface Histogram {
+  /** bins + 1 edges, from min to max. */
+  edges: number[];
+  counts: number[];
+}
+
+/**
+ * Counts values into equal-width bins (the last bin includes its upper edge).
+ *
+ * @param values The values.
+ * @param options Number of bins (default 30) and the range (default: the values' min and max).
+ * @returns Edges and counts.
+ * @throws {Error} When bins < 1 or the range is empty or not finite.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { histogram } from "./stats.ts";
+ * assert.deepEqual(histogram([0, 0.1, 0.5, 1], { bins: 2 }).counts, [2, 2]);
+ * ```
+ */
+export function histogram(
+  values: ArrayLike<number>,
+  options: { bins?: number; min?: number; max?: number } = {},
+): Histogram {
+  const bins = options.bins ?? 30;
+  let min = options.min ?? Infinity, max = options.max ?? -Infinity;
+  if (options.min === undefined || options.max === undefined) {
+    for (let i = 0; i < values.length; i++) {
+      if (options.min === undefined) min = Math.min(min, values[i]);
+      if (options.max === undefined) max = Math.max(max, values[i]);
+    }
+  }
+  if (!(bins >= 1) || !Number.isFinite(min) || !Number.isFinite(max) || max < min) {
+    throw new Error(`histogram: need bins ≥ 1 and a finite range (got ${bins} bins over [${min}, ${max}]).`);
+  }
+  const width = (max - min) / bins || 1;
+  const counts = new Array(bins).fill(0);
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    if (v < min || v > max) continue;
+    counts[Math.min(bins - 1, Math.floor((v - min) / width))]++;
+  }
+  return { edges: Array.from({ length: bins + 1 }, (_, k) => min + k * width), counts };
+}
