@@ -27,6 +27,8 @@ export interface ModelScore {
   /** Share of greedy answers equal to the expected one (after trimming). */
   exactMatch: number;
   answers: string[];
+  /** Each example's mean loss per answer token (for paired comparisons between models). */
+  losses: number[];
 }
 
 /**

@@ -2,7 +2,7 @@
 greedy exact match, for several models (each optionally with an adapter) in one process.
 
 stdin: {"models": [{"model": DIR, "adapter": DIR|null}], "examples": [{"prompt": str|messages, "answer": str}]}
-stdout: {"results": [{"loss": x, "exactMatch": x, "answers": [str]}], "seconds": s}
+stdout: {"results": [{"loss": x, "exactMatch": x, "answers": [str], "losses": [x]}], "seconds": s}
 """
 
 import json
@@ -17,7 +17,7 @@ sys.stdout = sys.stderr  # libraries' prints must not corrupt the JSON answer
 
 def score(model, tok, examples):
     import torch
-    total, count, hits, answers = 0.0, 0, 0, []
+    total, count, hits, answers, losses = 0.0, 0, 0, [], []
     with torch.no_grad():
         for ex in examples:
             messages = [{"role": "user", "content": ex["prompt"]}] if isinstance(ex["prompt"], str) else ex["prompt"]
@@ -29,6 +29,7 @@ def score(model, tok, examples):
             n = sum(1 for x in labels[1:] if x != -100)  # tokens the loss averages over (shifted by one)
             out = model(input_ids=torch.tensor([ids]), labels=torch.tensor([labels]))
             total += out.loss.item() * n
+            losses.append(out.loss.item())
             count += n
             enc = tok(prompt, add_special_tokens=False, return_tensors="pt")
             n_new = len(tok(ex["answer"], add_special_tokens=False)["input_ids"]) + 8
@@ -37,7 +38,8 @@ def score(model, tok, examples):
             got = tok.decode(gen[0, enc["input_ids"].shape[1]:], skip_special_tokens=True).strip()
             answers.append(got)
             hits += got == ex["answer"].strip()
-    return {"loss": total / max(count, 1), "exactMatch": hits / max(len(examples), 1), "answers": answers}
+    return {"loss": total / max(count, 1), "exactMatch": hits / max(len(examples), 1), "answers": answers,
+            "losses": losses}
 
 
 def main() -> int:
