@@ -12,6 +12,7 @@ export * from "./env/mod.ts";
 export * from "./notebook/mod.ts";
 export * from "./math/mod.ts";
 export * from "./adapters/mod.ts";
+export * from "./quant/mod.ts";
 export * from "./display/mod.ts";
 export * from "./hub/mod.ts";
 export * from "./data/mod.ts";

@@ -12,12 +12,11 @@ import {
   loraForward,
   loraMerge,
   loraUnmerge,
-  nf4Dequantize,
-  nf4Quantize,
   pissaInit,
   pissaToLora,
   routeTopK,
 } from "../lib/adapters/mod.ts";
+import { nf4Dequantize, nf4Quantize } from "../lib/quant/mod.ts";
 import { projectRoot } from "../lib/env/paths.ts";
 
 const { tensors: T, metadata } = await readSafetensors(

@@ -12,7 +12,8 @@ import {
   svd,
   transpose,
 } from "../lib/math/mod.ts";
-import { loraForward, nf4Quantize, pissaInit } from "../lib/adapters/mod.ts";
+import { loraForward, pissaInit } from "../lib/adapters/mod.ts";
+import { nf4Quantize } from "../lib/quant/mod.ts";
 
 function maxAbsDiff(a: Float32Array, b: Float32Array): number {
   let e = 0;

@@ -1,5 +1,5 @@
 /**
- * The techniques' math, reading like the papers, checked against PEFT: LoRA, DoRA, PiSSA, NF4, MoE.
+ * The techniques' math, reading like the papers, checked against PEFT: LoRA, DoRA, PiSSA, MoE (NF4 is in `lib/quant`).
  *
  * @example
  * ```ts
@@ -12,7 +12,6 @@
 export * from "./lora.ts";
 export * from "./dora.ts";
 export * from "./pissa.ts";
-export * from "./nf4.ts";
 export * from "./moe.ts";
 export * from "./weight_changes.ts";
 export * from "./linear_modules.ts";

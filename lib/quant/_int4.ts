@@ -1,0 +1,35 @@
+/**
+ * The asymmetric 4-bit grid GPTQ's reference quantizer uses (`Quantizer(bits=4, sym=False)`), shared
+ * by round-to-nearest and GPTQ so they differ only in the error compensation. Private to `lib/quant`.
+ *
+ * @module
+ */
+import { _roundHalfEven } from "./_checks.ts";
+
+/** Largest 4-bit code. */
+export const _MAXQ = 15;
+
+/**
+ * Scale and zero point of a group with extremes `lo…hi`: the range is widened to include 0, then
+ * `scale = (max − min)/15` (float32), `zero = round(−min/scale)`; an all-zero group gets the range ±1.
+ */
+export function _int4Params(lo: number, hi: number): { scale: number; zero: number } {
+  let min = Math.min(lo, 0), max = Math.max(hi, 0);
+  if (min === 0 && max === 0) [min, max] = [-1, 1];
+  const scale = Math.fround((max - min) / _MAXQ);
+  return { scale, zero: _roundHalfEven(-min / scale) };
+}
+
+/** The code of `x`: `clamp(round(x/scale) + zero, 0, 15)`. */
+export function _int4Code(x: number, scale: number, zero: number): number {
+  return Math.min(_MAXQ, Math.max(0, _roundHalfEven(x / scale) + zero));
+}
+
+/** Throws unless the group size is a positive whole number that divides the column count. */
+export function _checkGroupSize(groupSize: number, cols: number, where: string): void {
+  if (!Number.isInteger(groupSize) || groupSize <= 0 || cols % groupSize !== 0) {
+    throw new Error(
+      `${where}: group size ${groupSize} does not divide the ${cols} input columns; use a divisor such as 32.`,
+    );
+  }
+}
