@@ -10,6 +10,7 @@ import { hubCacheDir } from "./hub_env.ts";
 import { repoFolderName } from "./repo_id.ts";
 import { DTYPE_BYTES, readSafetensorsHeader, type SafetensorsHeader } from "../math/safetensors.ts";
 import { linearShapes, loraTrainableParams, type ModelShape } from "../adapters/lora.ts";
+import { nf4BitsPerWeight } from "../quant/nf4_stats.ts";
 
 /** What {@linkcode modelInfo} found. */
 export interface ModelInfo {
@@ -141,7 +142,7 @@ export async function modelInfo(repo: string, options: ModelInfoOptions = {}): P
   // Trainable parameters in fp32 with their gradient and two Adam moments: 16 bytes each.
   const adapterState = loraParams * 16;
   const bf16 = params * 2;
-  const nf4 = (params * 4.127) / 8; // NF4 with double-quantized scales (QLoRA)
+  const nf4 = (params * nf4BitsPerWeight()) / 8; // NF4 with double-quantized scales (QLoRA)
   notes.push(
     "Weights and optimizer state only: add activations (grow with batch × sequence length; gradient checkpointing shrinks them) and the KV cache for generation.",
     `Training estimates assume LoRA r=${r} on ${

@@ -11,13 +11,14 @@ import { readSafetensors, type TensorInput, writeSafetensors } from "../math/saf
 import type { Matrix } from "../math/matrix.ts";
 import { nf4Dequantize, nf4Quantize } from "./nf4.ts";
 import { nf4DoubleDequantize, nf4DoubleQuantize } from "./nf4_double.ts";
+import { nf4BitsPerWeight } from "./nf4_stats.ts";
 import { int8AbsmaxDequantize, int8AbsmaxQuantize } from "./int8.ts";
 import { int4BitsPerWeight, int4GroupDequantize, int4GroupQuantize } from "./int4_group.ts";
 
 /** The quantizers a model can be round-tripped through, with their bits per weight. */
 export const FAKE_QUANT_FORMATS = {
   /** NF4, blocks of 64, absmax double-quantized (QLoRA's storage): 4.127 bits. */
-  nf4: { bits: 4 + 8 / 64 + 32 / (64 * 256), roundTrip: _nf4 },
+  nf4: { bits: nf4BitsPerWeight(), roundTrip: _nf4 },
   /** int8 with one absmax per row (LLM.int8's weight format, without its outlier path): 8 bits, plus a float32 per row. */
   int8: { bits: 8, roundTrip: _int8 },
   /** int4 round-to-nearest per group of 32 inputs, with a scale and a zero point per group (GPTQ's storage, no calibration). */

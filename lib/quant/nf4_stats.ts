@@ -67,8 +67,8 @@ export function nf4Stats(values: Float32Array, options: Nf4StatsOptions = {}): N
     rmsErrorDouble: double.rms,
     maxErrorDouble: double.max,
     meanAbsErrorDouble: double.meanAbs,
-    bitsPerWeight: 4 + 32 / blockSize,
-    bitsPerWeightDouble: 4 + 8 / blockSize + 32 / (blockSize * scaleBlockSize),
+    bitsPerWeight: nf4BitsPerWeight({ doubleQuant: false, blockSize }),
+    bitsPerWeightDouble: nf4BitsPerWeight({ blockSize, scaleBlockSize }),
   };
 }
 
@@ -82,4 +82,28 @@ function _errors(w: Float32Array, wq: Float32Array): { rms: number; max: number;
   }
   const n = w.length || 1;
   return { rms: Math.sqrt(se / n), max, meanAbs: sa / n };
+}
+
+/**
+ * Bits per weight of NF4 storage: a 4-bit code, plus a float32 absmax per block — or, with double
+ * quantization, an 8-bit absmax per block and a float32 scale per `scaleBlockSize` absmax values.
+ *
+ * @param options Double quantization (default true) and block sizes (64, 256).
+ * @returns 4.127 for QLoRA's defaults, 4.5 without double quantization.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { nf4BitsPerWeight } from "./nf4_stats.ts";
+ * assert.equal(nf4BitsPerWeight().toFixed(3), "4.127");
+ * assert.equal(nf4BitsPerWeight({ doubleQuant: false }), 4.5);
+ * ```
+ */
+export function nf4BitsPerWeight(
+  options: { doubleQuant?: boolean; blockSize?: number; scaleBlockSize?: number } = {},
+): number {
+  const blockSize = options.blockSize ?? 64, scaleBlockSize = options.scaleBlockSize ?? 256;
+  return options.doubleQuant ?? true
+    ? 4 + 8 / blockSize + 32 / (blockSize * scaleBlockSize)
+    : 4 + 32 / blockSize;
 }

@@ -13,6 +13,7 @@
  */
 import { linearShapes, loraTrainableParams } from "../adapters/lora.ts";
 import { decoderParams, type DecoderShape } from "./model_shape.ts";
+import { nf4BitsPerWeight } from "../quant/nf4_stats.ts";
 
 /** Training methods the estimator knows (the run config's presets of the same names). */
 export type MemoryMethod = "full" | "lora" | "dora" | "qlora" | "qdora";
@@ -100,11 +101,6 @@ const TOKEN_TILE = 4096, VOCAB_TILE = 32768;
 /** Tile-sized fp32 tensors alive in the torch fallback of TRL's backward tile (y, z, log p, p, grad, the product). */
 const TORCH_TILE_COPIES = 7;
 
-/** Bits per weight of NF4: 4 + a 32-bit absmax per 64 weights, or with double quantization an 8-bit one plus a 32-bit scale per 256 blocks. */
-export function nf4BitsPerWeight(doubleQuant = true, blockSize = 64, scaleBlockSize = 256): number {
-  return doubleQuant ? 4 + 8 / blockSize + 32 / (blockSize * scaleBlockSize) : 4 + 32 / blockSize;
-}
-
 /**
  * Estimates the memory of one training step.
  *
@@ -157,7 +153,7 @@ export function estimateTrainingMemory(
   const trainable = full ? params.total : loraTrainableParams(shape, { r, targetModules: targets }) +
     (dora ? L * targets.reduce((s, t) => s + shapes[t][1], 0) : 0);
   const weights = quant
-    ? params.linear * nf4BitsPerWeight(options.doubleQuant ?? true) / 8 + params.other * 4
+    ? params.linear * nf4BitsPerWeight({ doubleQuant: options.doubleQuant }) / 8 + params.other * 4
     : params.total * a;
   const adapterWeights = full ? 0 : trainable * 4;
   const gradients = trainable * (full ? a : 4);
@@ -221,7 +217,7 @@ export function estimateTrainingMemory(
     formulas: {
       weights: quant
         ? `linear weights × ${
-          nf4BitsPerWeight(options.doubleQuant ?? true).toFixed(3)
+          nf4BitsPerWeight({ doubleQuant: options.doubleQuant }).toFixed(3)
         } bits (NF4) + other weights × 4 B (fp32)`
         : `parameters × ${a} B`,
       adapterWeights: full ? "none (full fine-tune)" : "trainable × 4 B (PEFT keeps adapters in fp32)",
