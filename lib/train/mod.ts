@@ -18,3 +18,4 @@ export * from "./overfitting.ts";
 export * from "./convergence.ts";
 export * from "./model_shape.ts";
 export * from "./memory_estimate.ts";
+export * from "./recorded_gpu_runs.ts";
