@@ -11,6 +11,7 @@ Deno.test("every shipped dataset validates, with the shape and size data/README.
     "identity-train.jsonl": ["messages", 16],
     "identity-heldout.jsonl": ["messages", 12],
     "preferences.jsonl": ["preference", 152],
+    "counting.jsonl": ["alpaca", 128],
   };
   const files = [...Deno.readDirSync(DATA)].map((e) => e.name).filter((n) => n.endsWith(".jsonl")).sort();
   assert.deepEqual(files, Object.keys(expected).sort());

@@ -18,6 +18,7 @@ import { describeFailure, runNotebooks } from "../lib/notebook/run_notebooks.ts"
 import { loadRun } from "../lib/train/run_store.ts";
 import { summarizeRun } from "../lib/train/compare_runs.ts";
 import { PLOTLY_MIME } from "../lib/viz/figure.ts";
+import { detectProfile } from "../lib/env/profile.ts";
 
 const ROOT = projectRoot();
 
@@ -144,6 +145,35 @@ Deno.test("lesson 02 runs headless: LoRA from scratch, PEFT's own config and cou
       ["r=1", "r=4", "r=16", "r=64"],
       ["lora", "dora", "adalora", "ia3", "prompt_tuning", "prefix_tuning"],
     ]);
+  } finally {
+    Deno.removeSync(out, { recursive: true });
+  }
+});
+
+Deno.test("lesson 04 runs headless: NF4 levels rebuilt, estimate within 5 % of PyTorch's peak, QLoRA's arithmetic on a CPU", async () => {
+  const out = Deno.makeTempDirSync({ prefix: "ince-lesson04-" });
+  try {
+    const t0 = performance.now();
+    const [result] = await runNotebooks([`${ROOT}/notebooks/04-quantization`], { out });
+    assert.ok(result.ok, describeFailure(result));
+    console.log(`lesson 04 ran in ${((performance.now() - t0) / 1000).toFixed(0)} s`);
+    assertEveryShowingCellHasOutput(result.out);
+    type Output = { output_type: string; data?: Record<string, unknown>; text?: string[] };
+    const outputs = (readNotebook(result.out).cells as unknown as { outputs?: Output[] }[]).flatMap((c) =>
+      c.outputs ?? []
+    );
+    const text = outputs.filter((o) => o.output_type === "stream").map((o) => o.text!.join("")).join("");
+    const gap = text.match(/largest \|rebuilt − published\| = (\S+)\n/);
+    assert.ok(gap && Number(gap[1]) < 1e-6, `NF4 levels: ${gap?.[1]}`);
+    const estimate = text.match(/largest gap between estimate and measurement: ([\d.]+)%/);
+    assert.ok(estimate && Number(estimate[1]) < 5, `estimate vs measured: ${estimate?.[1]}%`);
+    assert.match(text, /"4× less" holds for the linear weights alone \(3\.88×\)/);
+    if (detectProfile() === "cpu") assert.match(text, /No CUDA or ROCm GPU here: .* skipped\./);
+    const traces = outputs.filter((o) => o.data?.[PLOTLY_MIME]).map((o) =>
+      (o.data![PLOTLY_MIME] as { data: { name: string; meta?: { kind: string } }[] }).data
+        .filter((t) => t.meta?.kind === "train").map((t) => t.name)
+    ).filter((names) => names.length);
+    assert.deepEqual(traces, [["lora (fp32 base)", "qlora (nf4 base)", "qdora (nf4 base)"]]);
   } finally {
     Deno.removeSync(out, { recursive: true });
   }

@@ -5,6 +5,9 @@
   identity-train.jsonl / identity-heldout.jsonl identity + course Q&A (messages shape), EN and TR;
                                                 held-out = paraphrases never trained on
   preferences.jsonl                             DPO pairs (prompt, chosen, rejected)
+  pretraining-sample.txt                        200 sentences drawn like the built-in model's pretraining text
+                                                (another seed): what the base model does well, for scoring
+                                                it before/after quantization (plain text, one per line)
   counting.jsonl                                long answers (counting in words, > 256 tokens), so every
                                                 batch fills train.maxLength: memory measured at a known length
 """
@@ -16,7 +19,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from course_text import (  # noqa: E402
-    COURSE_QA, IDENTITY_EN, IDENTITY_QUESTIONS, IDENTITY_TR, INSTRUCTION_PROMPTS, RUDE, en_words, tr_words,
+    COURSE_QA, corpus, IDENTITY_EN, IDENTITY_QUESTIONS, IDENTITY_TR, INSTRUCTION_PROMPTS, RUDE, en_words, tr_words,
 )
 
 OUT = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "datasets")
@@ -72,6 +75,11 @@ def main():
             counting.append({"id": f"count-{lang}-{start}", "instruction": f"Count from {start} in {'English' if lang == 'en' else 'Turkish'} words.",
                              "input": "", "output": ", ".join(words((start + k) % 100) for k in range(120))})
     write("counting.jsonl", counting)
+
+    sample = corpus(SEED + 1, 200)
+    with open(os.path.join(OUT, "pretraining-sample.txt"), "w", encoding="utf-8") as f:
+        f.write("\n".join(sample) + "\n")
+    print(f"pretraining-sample.txt: {len(sample)} lines")
 
 
 if __name__ == "__main__":

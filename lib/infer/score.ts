@@ -14,17 +14,18 @@ export interface ScoredModel {
   adapter?: string;
 }
 
-/** One held-out example: the question (or chat) and the expected answer. */
-export interface ScoreExample {
-  prompt: string | Message[];
-  answer: string;
-}
+/**
+ * One held-out example: a question (or chat) with its expected answer, scored through the chat template;
+ * or a plain text, scored as the model was pretrained (loss on every token; the greedy continuation of its
+ * first half compared with its second half).
+ */
+export type ScoreExample = { prompt: string | Message[]; answer: string } | { text: string };
 
 /** What {@linkcode scoreModels} measured for one model. */
 export interface ModelScore {
   /** Mean cross-entropy per answer token (nats). */
   loss: number;
-  /** Share of greedy answers equal to the expected one (after trimming). */
+  /** Share of greedy answers (continuations, for a text) equal to the expected one (after trimming). */
   exactMatch: number;
   answers: string[];
   /** Each example's mean loss per answer token (for paired comparisons between models). */
@@ -119,4 +120,33 @@ export function answerAgreement(answers: readonly string[], reference: readonly 
   }
   if (answers.length === 0) return 0;
   return answers.filter((a, i) => a.trim() === reference[i].trim()).length / answers.length;
+}
+
+/**
+ * A plain-text file's lines as {@linkcode ScoreExample}s (empty lines skipped).
+ *
+ * @param path A UTF-8 text file, one example per line.
+ * @param options `limit`: the first N lines only.
+ * @returns `{ text }` examples.
+ * @throws {Error} Naming the file when it cannot be read or has no text.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { textExamples } from "./score.ts";
+ * assert.equal(textExamples("data/datasets/pretraining-sample.txt", { limit: 3 }).length, 3);
+ * ```
+ */
+export function textExamples(path: string, options: { limit?: number } = {}): { text: string }[] {
+  let text: string;
+  try {
+    text = Deno.readTextFileSync(path);
+  } catch (e) {
+    throw new Error(
+      `${path}: cannot read (${(e as Error).message}); give a UTF-8 text file, one example per line.`,
+    );
+  }
+  const lines = text.split("\n").map((l) => l.trim()).filter((l) => l.length > 0);
+  if (lines.length === 0) throw new Error(`${path}: no text; write one example per line.`);
+  return lines.slice(0, options.limit ?? lines.length).map((line) => ({ text: line }));
 }

@@ -519,6 +519,8 @@ def run(cfg: dict, run_dir: str, interrupted: dict) -> int:
                 trainer.model.base_model.update_and_allocate(st.global_step)
 
         def on_step_end(self, args, st, control, **kw):  # noqa: ARG002
+            if device == "cuda":
+                torch.cuda.synchronize()  # the step's kernels are queued, not done, until this returns
             dt = time.perf_counter() - state["step_t0"] if state["step_t0"] is not None else None
             if not memory.end() and dt is not None:
                 state["step_times"].append(dt)
@@ -570,6 +572,8 @@ def run(cfg: dict, run_dir: str, interrupted: dict) -> int:
                              train_dataset=Dataset.from_list(train_rows),
                              eval_dataset=Dataset.from_list(eval_rows) if eval_rows else None,
                              processing_class=tokenizer, callbacks=[Events()], optimizers=optimizers)
+    if device == "cuda":
+        torch.cuda.reset_peak_memory_stats()  # the peak of training alone (loading and probe_loss left out)
     t_train = time.time()
     result = trainer.train(resume_from_checkpoint=True if cfg.get("resume") else None)
     if interrupted["flag"]:
