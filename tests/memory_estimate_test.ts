@@ -42,12 +42,13 @@ Deno.test("estimateTrainingMemory() is within 5 % of the trainer's measured peak
     train: { maxSteps: 2, batchSize: c.b, maxLength: c.s, gradientCheckpointing: c.gc ?? false },
   }));
   const runsDir = await Deno.makeTempDir({ prefix: "ince-mem-" });
-  const measured: number[] = [];
+  const measured: number[] = [], optimizerState: number[] = [];
   for await (const { index, event } of trainBatch(inputs, { runsDir })) {
     if (event.event === "error") assert.fail(`run ${index}: ${event.message}`);
     if (event.event === "end") {
       assert.equal(event.memory_source, "cpu-memtracker");
       measured[index] = event.peak_allocated_bytes as number;
+      optimizerState[index] = event.memory_breakdown!.optimizer_state;
     }
   }
   const shape = readDecoderShape(MODEL);
@@ -59,6 +60,8 @@ Deno.test("estimateTrainingMemory() is within 5 % of the trainer's measured peak
       gradientCheckpointing: c.gc,
       dropout: c.dropout,
     });
+    // AdamW's state is exact: two fp32 moments per trained value and a 4-byte step per trained tensor.
+    assert.equal(e.terms.optimizerState, optimizerState[i], `${c.method}: optimizer state`);
     return { ...c, measured: measured[i], estimated: e.peakBytes, ratio: e.peakBytes / measured[i] };
   });
   for (const r of report) {

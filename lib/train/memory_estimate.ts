@@ -157,9 +157,13 @@ export function estimateTrainingMemory(
     : params.total * a;
   const adapterWeights = full ? 0 : trainable * 4;
   const gradients = trainable * (full ? a : 4);
+  // Trained tensors: each has its own AdamW `step` counter (a float32 scalar in torch).
+  const untied = shape.tie_word_embeddings ? 0 : 1;
+  const biases = (shape.attention_bias ?? shape.model_type === "qwen2") ? 3 : 0;
+  const tensors = full ? L * (7 + 2 + biases) + 2 + untied : L * targets.length * (dora ? 3 : 2);
   const optimizerState = options.optimizer === "adamw-8bit"
     ? 2 * trainable + 2 * Math.ceil(trainable / 256) * 4
-    : 2 * trainable * (full ? a : 4);
+    : 2 * trainable * (full ? a : 4) + 4 * tensors;
 
   // Saved for backward, per token and layer (bytes).
   const cast = !full && a !== 4; // PEFT casts each adapter input to the adapter's fp32
@@ -224,7 +228,7 @@ export function estimateTrainingMemory(
       gradients: `trainable × ${full ? a : 4} B`,
       optimizerState: options.optimizer === "adamw-8bit"
         ? "trainable × 2 B (8-bit m, v) + a 4-byte scale per 256"
-        : `trainable × 2 moments × ${full ? a : 4} B (AdamW)`,
+        : `trainable × 2 moments × ${full ? a : 4} B + a 4-byte step counter per trained tensor (AdamW)`,
       activations: gc
         ? "tokens × (layers × h [the layers' inputs] + final norm); one layer rebuilt in backward"
         : "tokens × (layers × per-layer saved tensors + final norm): norms 2h, normed inputs, attention 4·heads·d, MLP 3I (+I), lora_A outputs r·targets, dropout copies + masks, DoRA 2·Σout",
