@@ -8,6 +8,7 @@ import assert from "node:assert/strict";
 import { decoderParams, estimateTrainingMemory, readDecoderShape, trainBatch } from "../lib/train/mod.ts";
 import type { MemoryMethod, RunConfigInput } from "../lib/train/mod.ts";
 import { readSafetensorsHeader } from "../lib/math/safetensors.ts";
+import { detectProfile } from "../lib/env/profile.ts";
 
 const MODEL = "data/models/ince-tiny";
 const TOLERANCE = 0.05;
@@ -95,4 +96,48 @@ Deno.test("estimateTrainingMemory() shows NF4 storing linear weights in 3.9× le
     () => estimateTrainingMemory(shape, { ...base, method: "lora", targetModules: ["qkv"] }),
     /unknown target "qkv"/,
   );
+});
+
+const GPU = detectProfile() !== "cpu";
+if (!GPU) {
+  console.log(
+    "skipped: the memory estimate against a GPU's allocator for LoRA/QLoRA/DoRA/QDoRA (needs a CUDA or ROCm GPU; none found)",
+  );
+}
+Deno.test({
+  name:
+    "estimateTrainingMemory() is within 15 % of torch.cuda.max_memory_allocated for lora, qlora, dora, qdora on a GPU",
+  ignore: !GPU,
+  fn: async () => {
+    const methods: MemoryMethod[] = ["lora", "qlora", "dora", "qdora"];
+    const inputs: RunConfigInput[] = methods.map((method) => ({
+      model: MODEL,
+      dataset: { train: "data/datasets/counting.jsonl" },
+      device: "cuda",
+      dtype: "bfloat16",
+      eval: { exactMatch: false },
+      method,
+      train: { maxSteps: 3, batchSize: 8, maxLength: 128 },
+    }));
+    const runsDir = await Deno.makeTempDir({ prefix: "ince-mem-gpu-" });
+    const shape = readDecoderShape(MODEL);
+    for await (const { index, event } of trainBatch(inputs, { runsDir })) {
+      if (event.event === "error") assert.fail(`${methods[index]}: ${event.message}`);
+      if (event.event !== "end") continue;
+      assert.equal(event.memory_source, "cuda");
+      const e = estimateTrainingMemory(shape, {
+        method: methods[index],
+        batchSize: 8,
+        seqLength: 128,
+        dtype: "bfloat16",
+        device: "cuda",
+      });
+      const ratio = e.peakBytes / (event.peak_allocated_bytes as number);
+      assert.ok(
+        Math.abs(ratio - 1) <= 0.15,
+        `${methods[index]}: estimated ${e.peakBytes} vs ${event.peak_allocated_bytes}`,
+      );
+    }
+    await Deno.remove(runsDir, { recursive: true });
+  },
 });
