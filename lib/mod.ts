@@ -20,3 +20,6 @@ export * from "./train/mod.ts";
 export * from "./infer/mod.ts";
 export * from "./viz/mod.ts";
 export * from "./grade/mod.ts";
+export * from "./eval/mod.ts";
+export * from "./retrieval/mod.ts";
+export * from "./projects/mod.ts";

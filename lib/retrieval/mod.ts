@@ -1,0 +1,6 @@
+/**
+ * Retrieval for retrieval-augmented generation, in TypeScript.
+ *
+ * @module
+ */
+export {};
