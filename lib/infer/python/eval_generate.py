@@ -6,31 +6,21 @@ stdout: {"samples": [[str] * n] per prompt, "seconds": s}
 Temperature 0 is greedy (n must be 1). Each prompt gets the model's chat template with a generation prompt.
 """
 
-import json
-import os
 import sys
 import time
 
-os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
-real_stdout = sys.stdout
-sys.stdout = sys.stderr  # libraries' prints must not corrupt the JSON answer
+from _job import answer, load_model, read_job
 
 
 def main() -> int:
-    job = json.load(sys.stdin)
+    job = read_job()
     import torch
-    from transformers import AutoModelForCausalLM, AutoTokenizer
 
     t0 = time.time()
-    tok = AutoTokenizer.from_pretrained(job["model"])
+    tok, model = load_model(job["model"], job.get("adapter"))
     tok.padding_side = "left"
     if tok.pad_token is None:
         tok.pad_token = tok.eos_token
-    model = AutoModelForCausalLM.from_pretrained(job["model"], dtype=torch.float32)
-    if job.get("adapter"):
-        from peft import PeftModel
-        model = PeftModel.from_pretrained(model, job["adapter"])
-    model.eval()
     n, temperature = int(job.get("n", 1)), float(job.get("temperature", 0))
     torch.manual_seed(int(job.get("seed", 0)))
     texts = [tok.apply_chat_template([{"role": "user", "content": p}] if isinstance(p, str) else p,
@@ -60,7 +50,7 @@ def main() -> int:
                             text = text[:text.index(s)]
                     cut.append(text.strip())
                 samples.append(cut)
-    real_stdout.write(json.dumps({"samples": samples, "seconds": round(time.time() - t0, 3)}) + "\n")
+    answer({"samples": samples, "seconds": round(time.time() - t0, 3)})
     return 0
 
 

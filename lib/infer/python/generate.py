@@ -4,28 +4,18 @@ stdin: {"model": DIR, "adapter": DIR|null, "prompts": [str|messages], "maxNewTok
 stdout: {"answers": [str], "seconds": s}
 """
 
-import json
-import os
 import sys
 import time
 
-os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
-real_stdout = sys.stdout
-sys.stdout = sys.stderr  # libraries' prints must not corrupt the JSON answer
+from _job import answer, load_model, read_job
 
 
 def main() -> int:
-    job = json.load(sys.stdin)
+    job = read_job()
     import torch
-    from transformers import AutoModelForCausalLM, AutoTokenizer
 
     t0 = time.time()
-    tok = AutoTokenizer.from_pretrained(job["model"])
-    model = AutoModelForCausalLM.from_pretrained(job["model"], dtype=torch.float32)
-    if job.get("adapter"):
-        from peft import PeftModel
-        model = PeftModel.from_pretrained(model, job["adapter"])
-    model.eval()
+    tok, model = load_model(job["model"], job.get("adapter"))
     answers = []
     with torch.no_grad():
         for p in job["prompts"]:
@@ -34,7 +24,7 @@ def main() -> int:
             out = model.generate(**enc, max_new_tokens=job.get("maxNewTokens", 32), do_sample=False,
                                  eos_token_id=tok.eos_token_id, pad_token_id=tok.pad_token_id or tok.eos_token_id)
             answers.append(tok.decode(out[0, enc["input_ids"].shape[1]:], skip_special_tokens=True).strip())
-    real_stdout.write(json.dumps({"answers": answers, "seconds": round(time.time() - t0, 3)}) + "\n")
+    answer({"answers": answers, "seconds": round(time.time() - t0, 3)})
     return 0
 
 

@@ -10,26 +10,21 @@ stdout: {"rows": tokens, "cols": in_features, "tokensPerPrompt": [n], "seconds":
         float32 [tokens, in_features] under "inputs" in the safetensors file PATH.
 """
 
-import json
 import os
 import sys
 import time
 
-os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
-real_stdout = sys.stdout
-sys.stdout = sys.stderr  # libraries' prints must not corrupt the JSON answer
+from _job import answer, load_model, read_job
 
 
 def main() -> int:
-    job = json.load(sys.stdin)
+    job = read_job()
     import torch
     from safetensors.torch import save_file
-    from transformers import AutoModelForCausalLM, AutoTokenizer
 
     t0 = time.time()
     torch.set_num_threads(max(1, min(2, os.cpu_count() or 1)))
-    tok = AutoTokenizer.from_pretrained(job["model"])
-    model = AutoModelForCausalLM.from_pretrained(job["model"], dtype=torch.float32).eval()
+    tok, model = load_model(job["model"])
     name = job["module"]
     try:
         module = model.get_submodule(name)
@@ -59,8 +54,8 @@ def main() -> int:
     if limit is not None:
         x = x[:limit]
     save_file({"inputs": x.contiguous()}, job["out"], metadata={"model": job["model"], "module": name})
-    real_stdout.write(json.dumps({"rows": int(x.shape[0]), "cols": int(x.shape[1]), "tokensPerPrompt": counts,
-                                  "seconds": round(time.time() - t0, 3)}) + "\n")
+    answer({"rows": int(x.shape[0]), "cols": int(x.shape[1]), "tokensPerPrompt": counts,
+            "seconds": round(time.time() - t0, 3)})
     return 0
 
 

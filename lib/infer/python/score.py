@@ -8,14 +8,10 @@ model was pretrained: loss on every token, and the greedy continuation of its fi
 stdout: {"results": [{"loss": x, "exactMatch": x, "answers": [str], "losses": [x]}], "seconds": s}
 """
 
-import json
-import os
 import sys
 import time
 
-os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
-real_stdout = sys.stdout
-sys.stdout = sys.stderr  # libraries' prints must not corrupt the JSON answer
+from _job import answer, load_model, read_job
 
 
 def score(model, tok, examples):
@@ -51,21 +47,13 @@ def score(model, tok, examples):
 
 
 def main() -> int:
-    job = json.load(sys.stdin)
-    import torch
-    from transformers import AutoModelForCausalLM, AutoTokenizer
-
+    job = read_job()
     t0 = time.time()
     results = []
     for m in job["models"]:
-        tok = AutoTokenizer.from_pretrained(m["model"])
-        model = AutoModelForCausalLM.from_pretrained(m["model"], dtype=torch.float32)
-        if m.get("adapter"):
-            from peft import PeftModel
-            model = PeftModel.from_pretrained(model, m["adapter"])
-        model.eval()
+        tok, model = load_model(m["model"], m.get("adapter"))
         results.append(score(model, tok, job["examples"]))
-    real_stdout.write(json.dumps({"results": results, "seconds": round(time.time() - t0, 3)}) + "\n")
+    answer({"results": results, "seconds": round(time.time() - t0, 3)})
     return 0
 
 
