@@ -433,6 +433,15 @@ def run(cfg: dict, run_dir: str, interrupted: dict) -> int:
         m.train()
         return sum(losses) / len(losses)
 
+    if stage == "sft":
+        # TRL drops examples whose answer is cut away entirely, and then fails with "num_samples=0".
+        def prompt_tokens(r):
+            text = tokenizer.apply_chat_template(r["prompt"], add_generation_prompt=True, tokenize=False)
+            return len(tokenizer(text, add_special_tokens=False)["input_ids"])
+        shortest = min(prompt_tokens(r) for r in train_rows[:256])
+        if shortest >= train_cfg["maxLength"]:
+            raise ConfigError(f"field train.maxLength: {train_cfg['maxLength']} tokens leave no room for any answer "
+                              f"(the shortest prompt of {cfg['dataset']['train']} is {shortest} tokens); raise it")
     base_loss = probe_loss(model)
     total_steps = train_cfg["maxSteps"] or 0
     peft_config = peft_config_for(cfg, model, total_steps)
