@@ -22,11 +22,16 @@ import { detectProfile } from "../lib/env/profile.ts";
 
 const ROOT = projectRoot();
 
-const LESSONS = [...Deno.readDirSync(`${ROOT}/notebooks`)].filter((d) => d.isDirectory).flatMap((d) =>
-  [...Deno.readDirSync(`${ROOT}/notebooks/${d.name}`)].filter((f) => f.name.endsWith(".ipynb")).map((f) =>
-    `${ROOT}/notebooks/${d.name}/${f.name}`
-  )
-).sort();
+// notebooks/NN-topic/*.ipynb, and one level deeper for modules with several projects (05-examples/<project>/).
+const notebooksIn = (dir: string, depth: number): string[] =>
+  [...Deno.readDirSync(dir)].flatMap((e) =>
+    e.isFile && e.name.endsWith(".ipynb")
+      ? [`${dir}/${e.name}`]
+      : e.isDirectory && depth > 0
+      ? notebooksIn(`${dir}/${e.name}`, depth - 1)
+      : []
+  );
+const LESSONS = notebooksIn(`${ROOT}/notebooks`, 2).sort();
 
 Deno.test("every lesson passes nb check, grades 100% as written and 0% as its student version", async () => {
   assert.ok(LESSONS.length >= 2, LESSONS.join(", "));
