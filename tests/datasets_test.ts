@@ -12,9 +12,17 @@ Deno.test("every shipped dataset validates, with the shape and size data/README.
     "identity-heldout.jsonl": ["messages", 12],
     "preferences.jsonl": ["preference", 152],
     "counting.jsonl": ["alpaca", 128],
+    "structured-train.jsonl": ["alpaca", 480],
+    "structured-heldout.jsonl": ["alpaca", 80],
+    "code-train.jsonl": ["alpaca", 125],
+    "code-heldout.jsonl": ["alpaca", 99],
+    "glossary-train.jsonl": ["messages", 160],
+    "glossary-heldout.jsonl": ["messages", 120],
   };
+  // Tables a lesson reads directly (not training data): checked by their project's tests.
+  const tables = ["glossary.jsonl"];
   const files = [...Deno.readDirSync(DATA)].map((e) => e.name).filter((n) => n.endsWith(".jsonl")).sort();
-  assert.deepEqual(files, Object.keys(expected).sort());
+  assert.deepEqual(files, [...Object.keys(expected), ...tables].sort());
   for (const [file, [shape, n]] of Object.entries(expected)) {
     const ds = loadDataset(`${DATA}/${file}`);
     assert.equal(ds.shape, shape, file);
