@@ -44,7 +44,11 @@ Deno.test("every lesson passes nb check, grades 100% as written and 0% as its st
       const full = await gradeNotebook(lesson);
       assert.ok(full.max > 0, `${lesson} has graded exercises`);
       assert.equal(full.points, full.max, formatGradeTable(full));
-      const student = `${dir}/${lesson.split("/").pop()}`;
+      // Copies sit as deep below the root as the lesson, so its relative paths (../../lib/mod.ts) still resolve.
+      const sub = lesson.slice(`${ROOT}/notebooks/`.length).split("/").slice(1, -1).join("/");
+      const here = sub ? `${dir}/${sub}` : dir;
+      Deno.mkdirSync(here, { recursive: true });
+      const student = `${here}/${lesson.split("/").pop()}`;
       writeNotebook(student, stripSolutions(readNotebook(lesson)));
       const zero = await gradeNotebook(student, { source: lesson });
       assert.equal(zero.points, 0, formatGradeTable(zero));
@@ -57,7 +61,7 @@ Deno.test("every lesson passes nb check, grades 100% as written and 0% as its st
         const id = exerciseMeta(cell).exercise!;
         const broken = structuredClone(nb);
         broken.cells[i] = stripSolutions({ ...nb, cells: [cell] }).cells[0];
-        const path = `${dir}/broken-${id}.ipynb`;
+        const path = `${here}/broken-${id}.ipynb`;
         writeNotebook(path, broken);
         const r = await gradeNotebook(path, { source: lesson });
         const lost = r.exercises.find((e) => e.id === id)!;
