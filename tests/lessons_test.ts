@@ -193,7 +193,9 @@ Deno.test("lesson 05 runs headless: three projects, each with held-out metrics a
   try {
     const t0 = performance.now();
     const results = await runNotebooks([`${ROOT}/notebooks/05-examples`], { out });
-    console.log(`lesson 05 (${results.length} notebooks) ran in ${((performance.now() - t0) / 1000).toFixed(0)} s`);
+    console.log(
+      `lesson 05 (${results.length} notebooks) ran in ${((performance.now() - t0) / 1000).toFixed(0)} s`,
+    );
     assert.equal(results.length, 3);
     for (const result of results) {
       assert.ok(result.ok, describeFailure(result));
@@ -202,10 +204,14 @@ Deno.test("lesson 05 runs headless: three projects, each with held-out metrics a
       const outputs = (readNotebook(result.out).cells as unknown as { outputs?: Output[] }[]).flatMap((c) =>
         c.outputs ?? []
       );
-      const shown = outputs.map((o) => [o.text?.join("") ?? "", String(o.data?.["text/plain"] ?? "")].join("")).join("\n");
+      const shown = outputs.map((o) =>
+        [o.text?.join("") ?? "", String(o.data?.["text/plain"] ?? "")].join("")
+      ).join("\n");
       assert.match(shown, /\d+% \[\d+–\d+%\]/, `${result.out}: no rate with its interval`);
       const traces = outputs.filter((o) => o.data?.[PLOTLY_MIME]).flatMap((o) =>
-        (o.data![PLOTLY_MIME] as { data: { meta?: { kind: string } }[] }).data.filter((t) => t.meta?.kind === "train")
+        (o.data![PLOTLY_MIME] as { data: { meta?: { kind: string } }[] }).data.filter((t) =>
+          t.meta?.kind === "train"
+        )
       );
       assert.ok(traces.length > 0, `${result.out}: no live training curve`);
     }

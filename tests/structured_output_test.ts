@@ -111,7 +111,11 @@ Deno.test("fieldSpecs() reads strings, integers and enums, and names a field it 
     { key: "name", type: "string" },
     { key: "item", type: "enum", values: ["tea", "coffee", "bread", "cake", "water", "book"] },
     { key: "qty", type: "integer" },
-    { key: "day", type: "enum", values: ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"] },
+    {
+      key: "day",
+      type: "enum",
+      values: ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"],
+    },
   ]);
   assert.throws(() => fieldSpecs(z.object({ when: z.date() })), /field "when"/);
   assert.throws(() => fieldSpecs(z.object({ price: z.number() })), /field "price"/);

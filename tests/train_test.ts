@@ -167,7 +167,8 @@ Deno.test("bad input is refused with a message naming the field, line or file, a
       name: "maxLength shorter than every prompt",
       config: { ...BASE, train: { ...BASE.train, maxLength: 8 } },
       kind: "config",
-      want: /field train\.maxLength: 8 tokens leave no room for any answer \(the shortest prompt of .* is \d+ tokens\); raise it/,
+      want:
+        /field train\.maxLength: 8 tokens leave no room for any answer \(the shortest prompt of .* is \d+ tokens\); raise it/,
     },
     {
       name: "model path that does not exist",

@@ -13,7 +13,15 @@ import { absPath, modelArg, runPythonJob } from "../infer/_python_job.ts";
 import { parseJsonOutput } from "../eval/json_output.ts";
 
 /** The days of the week, as the order's `day` field spells them. */
-export const ORDER_DAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"] as const;
+export const ORDER_DAYS = [
+  "monday",
+  "tuesday",
+  "wednesday",
+  "thursday",
+  "friday",
+  "saturday",
+  "sunday",
+] as const;
 /** What can be ordered. */
 export const ORDER_ITEMS = ["tea", "coffee", "bread", "cake", "water", "book"] as const;
 
