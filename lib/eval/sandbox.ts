@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { killAfter } from "../util/kill_after.ts";
 
 /** Options for {@linkcode runSandboxed}. */
 export interface SandboxOptions {
@@ -65,20 +66,15 @@ export async function runSandboxed(code: string, options: SandboxOptions = {}): 
     clearEnv: true, // nothing from our environment (tokens, keys) reaches it, even by accident
     env: { NO_COLOR: "1", DENO_DIR: _sandboxCacheDir() },
   }).spawn();
-  let timedOut = false;
-  const timer = setTimeout(() => {
-    timedOut = true;
-    try {
-      child.kill("SIGKILL");
-    } catch { /* already gone */ }
-  }, timeoutMs);
+  const timer = killAfter(child, timeoutMs);
   try {
     const w = child.stdin.getWriter();
     await w.write(new TextEncoder().encode(code));
     await w.close();
   } catch { /* the process died before reading: its exit code says why */ }
   const out = await child.output();
-  clearTimeout(timer);
+  timer.clear();
+  const timedOut = timer.timedOut;
   const text = (b: Uint8Array) => new TextDecoder().decode(b);
   return {
     ok: out.success && !timedOut,

@@ -18,6 +18,7 @@ import { type Notebook, readNotebook } from "../notebook/read_notebook.ts";
 import { cellSource, cellTags, exerciseMeta } from "../notebook/cells.ts";
 import { cellModule, declaredNames, maskCode, splitImports } from "../notebook/extract_code.ts";
 import { checkForbidden } from "./forbid.ts";
+import { killAfter } from "../util/kill_after.ts";
 
 /** The result of one exercise. */
 export interface ExerciseResult {
@@ -220,20 +221,14 @@ async function _runExercise(
       stdout: "piped",
       stderr: "piped",
     }).spawn();
-    let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      try {
-        child.kill("SIGKILL");
-      } catch { /* already gone */ }
-    }, options.timeoutSeconds * 1000);
+    const timer = killAfter(child, options.timeoutSeconds * 1000);
     const [out, err] = await Promise.all([
       new Response(child.stdout).text(),
       new Response(child.stderr).text(),
     ]);
     await child.status;
-    clearTimeout(timer);
-    if (timedOut) return `Timed out after ${options.timeoutSeconds} s (an endless loop?).`;
+    timer.clear();
+    if (timer.timedOut) return `Timed out after ${options.timeoutSeconds} s (an endless loop?).`;
     for (const line of out.split("\n")) {
       try {
         const v = JSON.parse(line)?.[nonce];

@@ -5,6 +5,7 @@
  * @module
  */
 import { _roundHalfEven } from "./_checks.ts";
+import type { Int4GroupMatrix } from "./int4_group.ts";
 
 /** Largest 4-bit code. */
 export const _MAXQ = 15;
@@ -32,4 +33,17 @@ export function _checkGroupSize(groupSize: number, cols: number, where: string):
       `${where}: group size ${groupSize} does not divide the ${cols} input columns; use a divisor such as 32.`,
     );
   }
+}
+
+/** An all-zero int4 matrix of this shape, to be filled group by group. */
+export function _emptyInt4(rows: number, cols: number, groupSize: number): Int4GroupMatrix {
+  const groups = cols / groupSize;
+  return {
+    rows,
+    cols,
+    groupSize,
+    codes: new Uint8Array(rows * cols),
+    scales: new Float32Array(rows * groups),
+    zeros: new Uint8Array(rows * groups),
+  };
 }

@@ -18,7 +18,7 @@ import { matmul } from "../math/matmul.ts";
 import { assertFinite, type Matrix } from "../math/matrix.ts";
 import { _checkFinite } from "./_checks.ts";
 import { _choleskyLower, _inverseFromCholesky } from "./_cholesky.ts";
-import { _checkGroupSize, _int4Code, _int4Params } from "./_int4.ts";
+import { _checkGroupSize, _emptyInt4, _int4Code, _int4Params } from "./_int4.ts";
 import type { Int4GroupMatrix, Int4GroupOptions } from "./int4_group.ts";
 
 /** Options for {@linkcode gptqQuantize}. */
@@ -86,14 +86,7 @@ export async function gptqQuantize(
   const u = (i: number, j: number) => lower[j * cols + i];
 
   const groups = cols / groupSize;
-  const q: Int4GroupMatrix = {
-    rows,
-    cols,
-    groupSize,
-    codes: new Uint8Array(rows * cols),
-    scales: new Float32Array(rows * groups),
-    zeros: new Uint8Array(rows * groups),
-  };
+  const q = _emptyInt4(rows, cols, groupSize);
   for (let i = 0; i < cols; i++) {
     const g = Math.floor(i / groupSize);
     for (let r = 0; r < rows; r++) {

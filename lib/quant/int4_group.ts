@@ -11,7 +11,7 @@
  */
 import type { Matrix } from "../math/matrix.ts";
 import { _checkFinite } from "./_checks.ts";
-import { _checkGroupSize, _int4Code, _int4Params } from "./_int4.ts";
+import { _checkGroupSize, _emptyInt4, _int4Code, _int4Params } from "./_int4.ts";
 
 /** A weight in per-group int4. */
 export interface Int4GroupMatrix {
@@ -58,14 +58,7 @@ export function int4GroupQuantize(w: Matrix, options: Int4GroupOptions = {}): In
   const { rows, cols, data } = w;
   _checkGroupSize(groupSize, cols, "int4GroupQuantize");
   const groups = cols / groupSize;
-  const q: Int4GroupMatrix = {
-    rows,
-    cols,
-    groupSize,
-    codes: new Uint8Array(rows * cols),
-    scales: new Float32Array(rows * groups),
-    zeros: new Uint8Array(rows * groups),
-  };
+  const q = _emptyInt4(rows, cols, groupSize);
   for (let r = 0; r < rows; r++) {
     for (let g = 0; g < groups; g++) {
       const start = r * cols + g * groupSize;
