@@ -2,11 +2,17 @@
  * Showing things: inside the Deno kernel as Jupyter outputs (updated in place by id), elsewhere the
  * bundle is simply returned, so library code never throws outside a notebook.
  *
+ * {@linkcode displayTarget} is the one place that decides where output goes; the rest of the library
+ * asks it instead of testing `Deno.jupyter` or a terminal itself.
+ *
  * @module
  */
 
 /** A Jupyter mime bundle, e.g. `{ "text/html": "<b>hi</b>", "text/plain": "hi" }`. */
 export type MimeBundle = Record<string, unknown>;
+
+/** Where output goes: a notebook output, a terminal line, or nowhere (pipes, files, tests). */
+export type DisplayTarget = "kernel" | "terminal" | "none";
 
 /** Options for {@linkcode display}. */
 export interface DisplayOptions {
@@ -23,21 +29,6 @@ type _Jupyter = {
   ) => Promise<void>;
 };
 
-/**
- * Whether this code runs inside the Deno Jupyter kernel.
- *
- * @returns True inside the kernel.
- *
- * @example
- * ```ts
- * import { inKernel } from "./display.ts";
- * console.log(inKernel()); // false under deno test
- * ```
- */
-export function inKernel(): boolean {
-  return _jupyter() !== undefined;
-}
-
 function _jupyter(): _Jupyter | undefined {
   try {
     // Accessing Deno.jupyter outside the kernel throws.
@@ -46,6 +37,26 @@ function _jupyter(): _Jupyter | undefined {
   } catch {
     return undefined;
   }
+}
+
+/**
+ * Where output goes: `"kernel"` inside the Deno Jupyter kernel, else `"terminal"` when `stream` is a
+ * terminal, else `"none"`.
+ *
+ * @param stream The stream a terminal view would write to (default `"stdout"`; progress bars use `"stderr"`).
+ * @returns The target.
+ *
+ * @example Under `deno test` there is no kernel
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { displayTarget } from "./display.ts";
+ * assert.notEqual(displayTarget(), "kernel");
+ * assert.equal(displayTarget("stderr") === "terminal", Deno.stderr.isTerminal());
+ * ```
+ */
+export function displayTarget(stream: "stdout" | "stderr" = "stdout"): DisplayTarget {
+  if (_jupyter()) return "kernel";
+  return (stream === "stderr" ? Deno.stderr : Deno.stdout).isTerminal() ? "terminal" : "none";
 }
 
 /**
@@ -59,9 +70,10 @@ function _jupyter(): _Jupyter | undefined {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { display } from "./display.ts";
  * const b = await display({ "text/plain": "hello" });
- * console.log(b?.["text/plain"]); // "hello"
+ * assert.deepEqual(b, { "text/plain": "hello" });
  * ```
  */
 export async function display(

@@ -3,8 +3,11 @@
  *
  * @example
  * ```ts
- * import { display } from "./mod.ts";
- * await display({ "text/plain": "hi" });
+ * import assert from "node:assert/strict";
+ * import { display, displayTarget } from "./mod.ts";
+ * // Outside the kernel the bundle comes back instead of being shown.
+ * assert.notEqual(displayTarget(), "kernel");
+ * assert.deepEqual(await display({ "text/plain": "hi" }), { "text/plain": "hi" });
  * ```
  *
  * @module

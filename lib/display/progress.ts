@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { display, inKernel } from "./display.ts";
+import { display, displayTarget } from "./display.ts";
 
 /** Options for {@linkcode progressBar}. */
 export interface ProgressOptions {
@@ -34,8 +34,10 @@ export interface ProgressBar {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { formatBytes } from "./progress.ts";
- * console.log(formatBytes(1_500_000)); // "1.5 MB"
+ * assert.equal(formatBytes(1_500_000), "1.5 MB");
+ * assert.equal(formatBytes(999), "999 B");
  * ```
  */
 export function formatBytes(bytes: number): string {
@@ -60,9 +62,12 @@ export function formatBytes(bytes: number): string {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { progressLine } from "./progress.ts";
- * console.log(progressLine("model.safetensors", 50, 100, 1, "items"));
- * // "model.safetensors ██████████░░░░░░░░░░  50% 50/100 · 50/s · 1s left"
+ * assert.equal(
+ *   progressLine("model.safetensors", 50, 100, 1, "items"),
+ *   "model.safetensors ██████████░░░░░░░░░░  50% 50/100 · 50/s · 1s left",
+ * );
  * ```
  */
 export function progressLine(
@@ -94,17 +99,19 @@ let _ids = 0;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { progressBar } from "./progress.ts";
  * const bar = progressBar({ label: "steps", total: 3, unit: "items" });
  * for (let i = 1; i <= 3; i++) await bar.update(i);
- * await bar.finish();
+ * // Outside the kernel and a terminal nothing is drawn, and nothing throws.
+ * await assert.doesNotReject(bar.finish("done"));
  * ```
  */
 export function progressBar(options: ProgressOptions): ProgressBar {
   const unit = options.unit ?? "bytes", interval = options.intervalMs ?? 250;
   const t0 = performance.now();
-  const kernel = inKernel();
-  const tty = !kernel && Deno.stderr.isTerminal();
+  const target = displayTarget("stderr");
+  const kernel = target === "kernel", tty = target === "terminal";
   const id = `ince-progress-${Deno.pid}-${++_ids}`;
   let last = -Infinity, shown = false, done = 0, extra = "";
   const frame = () => progressLine(options.label, done, options.total, (performance.now() - t0) / 1000, unit);

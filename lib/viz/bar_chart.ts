@@ -4,7 +4,8 @@
  * @module
  */
 import { COLORWAY } from "./_colors.ts";
-import { type BarTrace, type Figure, roundSig } from "./figure.ts";
+import { roundSig } from "./figure.ts";
+import type { BarTrace, Figure } from "./figure_types.ts";
 
 /** Options for {@linkcode barChart}. */
 export interface BarChartOptions {
@@ -29,9 +30,11 @@ export interface BarChartOptions {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { barChart } from "./bar_chart.ts";
  * const fig = barChart({ lora: 248320, dora: 251520 }, { title: "Trainable parameters", yTitle: "parameters" });
- * console.log(fig.data[0].type, fig.data[0].name); // bar Trainable parameters
+ * assert.deepEqual(fig.data.map((t) => [t.type, t.name]), [["bar", "Trainable parameters"]]);
+ * assert.deepEqual(fig.data[0].x, ["lora", "dora"]);
  * ```
  *
  * @example Stacked: one bar per method, one colour per term
@@ -40,6 +43,7 @@ export interface BarChartOptions {
  * import { barChart } from "./bar_chart.ts";
  * const fig = barChart({ weights: { lora: 7, full: 7 }, optimizer: { lora: 2, full: 14 } }, { stacked: true });
  * assert.equal(fig.layout.barmode, "stack");
+ * assert.deepEqual(fig.data.map((t) => t.name), ["weights", "optimizer"]);
  * ```
  */
 export function barChart(

@@ -5,7 +5,8 @@
  *
  * @module
  */
-import { display, type MimeBundle } from "../display/display.ts";
+import { display, type DisplayOptions, type MimeBundle } from "../display/display.ts";
+import type { Figure } from "./figure_types.ts";
 import { renderSvg } from "./svg.ts";
 
 /** The mime type JupyterLab's plotly extension (installed by set-up) and VS Code render. */
@@ -13,81 +14,8 @@ export const PLOTLY_MIME = "application/vnd.plotly.v1+json";
 
 export { COLORWAY } from "./_colors.ts";
 
-/** A line/marker trace. */
-export interface ScatterTrace {
-  type: "scatter";
-  name: string;
-  x: (number | string)[];
-  y: number[];
-  mode?: "lines" | "markers" | "lines+markers";
-  line?: { color?: string; dash?: "solid" | "dot" | "dash"; width?: number };
-  marker?: { color?: string; size?: number; symbol?: string };
-  text?: string[];
-  showlegend?: boolean;
-  legendgroup?: string;
-  /** Our own tag, e.g. `{ kind: "train", run: "lora" }`: kept by plotly, read by tests. */
-  meta?: Record<string, unknown>;
-}
-
-/** A bar trace (one per group in grouped bars). */
-export interface BarTrace {
-  type: "bar";
-  name: string;
-  x: string[];
-  y: number[];
-  marker?: { color?: string };
-  text?: string[];
-  showlegend?: boolean;
-  meta?: Record<string, unknown>;
-}
-
-/** A heatmap trace: `z[row][column]`. */
-export interface HeatmapTrace {
-  type: "heatmap";
-  name: string;
-  z: number[][];
-  x?: string[];
-  y?: string[];
-  colorscale?: string;
-  meta?: Record<string, unknown>;
-}
-
-/** Any trace we draw. */
-export type Trace = ScatterTrace | BarTrace | HeatmapTrace;
-
-/** An axis: title (with unit) and scale. */
-export interface Axis {
-  title?: { text: string };
-  type?: "linear" | "log" | "category";
-  autorange?: boolean | "reversed";
-}
-
-/** The figure's layout (a subset of plotly's). */
-export interface Layout {
-  title?: { text: string };
-  xaxis?: Axis;
-  yaxis?: Axis;
-  width?: number;
-  height?: number;
-  barmode?: "group" | "stack";
-  showlegend?: boolean;
-  template?: string;
-  margin?: { l: number; r: number; t: number; b: number };
-}
-
-/** A plotly figure. */
-export interface Figure {
-  data: Trace[];
-  layout: Layout;
-}
-
-/** Options for {@linkcode showFigure}. */
-export interface ShowFigureOptions {
-  /** Update an earlier output in place (used by live charts). */
-  displayId?: string;
-  /** Replace the output with `displayId` instead of adding a new one. */
-  update?: boolean;
-}
+/** Options for {@linkcode showFigure}: those of `display` (a display id, and whether to update it in place). */
+export type ShowFigureOptions = DisplayOptions;
 
 /**
  * A one-line text description of a figure: the `text/plain` of its bundle.
@@ -97,8 +25,9 @@ export interface ShowFigureOptions {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { describeFigure } from "./figure.ts";
- * console.log(describeFigure({ data: [], layout: { title: { text: "Empty" } } })); // Figure "Empty": no traces
+ * assert.equal(describeFigure({ data: [], layout: { title: { text: "Empty" } } }), `Figure "Empty": no traces`);
  * ```
  */
 export function describeFigure(fig: Figure): string {
@@ -119,9 +48,13 @@ export function describeFigure(fig: Figure): string {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { figureBundle, PLOTLY_MIME } from "./figure.ts";
- * const b = figureBundle({ data: [{ type: "scatter", name: "a", x: [1, 2], y: [3, 4] }], layout: {} });
- * console.log(Object.keys(b).includes(PLOTLY_MIME)); // true
+ * const fig = { data: [{ type: "scatter" as const, name: "a", x: [1, 2], y: [3, 4] }], layout: {} };
+ * const b = figureBundle(fig);
+ * assert.deepEqual(Object.keys(b), [PLOTLY_MIME, "text/html", "image/svg+xml", "text/plain"]);
+ * assert.equal(b[PLOTLY_MIME], fig);
+ * assert.equal(b["text/plain"], `Figure "": a (2 points)`);
  * ```
  */
 export function figureBundle(fig: Figure): MimeBundle {
@@ -144,9 +77,20 @@ export function figureBundle(fig: Figure): MimeBundle {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { showFigure } from "./figure.ts";
  * const b = await showFigure({ data: [], layout: { title: { text: "Nothing yet" } } });
- * console.log(b?.["text/plain"]); // Figure "Nothing yet": no traces
+ * assert.equal(b?.["text/plain"], `Figure "Nothing yet": no traces`);
+ * ```
+ *
+ * @example One output redrawn in place (what live charts do)
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { showFigure } from "./figure.ts";
+ * const displayId = "my-chart";
+ * await showFigure({ data: [], layout: {} }, { displayId });
+ * const b = await showFigure({ data: [], layout: { title: { text: "Later" } } }, { displayId, update: true });
+ * assert.equal(b?.["text/plain"], `Figure "Later": no traces`);
  * ```
  */
 export async function showFigure(
@@ -165,8 +109,10 @@ export async function showFigure(
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { roundSig } from "./figure.ts";
- * console.log(roundSig(3.14159265, 3)); // 3.14
+ * assert.equal(roundSig(3.14159265, 3), 3.14);
+ * assert.equal(roundSig(123456789), 123460000);
  * ```
  */
 export function roundSig(v: number, digits = 5): number {

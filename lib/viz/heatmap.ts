@@ -3,7 +3,8 @@
  *
  * @module
  */
-import { type Figure, roundSig } from "./figure.ts";
+import { roundSig } from "./figure.ts";
+import type { Figure } from "./figure_types.ts";
 
 /** Options for {@linkcode heatmap}. */
 export interface HeatmapOptions {
@@ -31,9 +32,11 @@ export interface HeatmapOptions {
  *
  * @example Router probabilities: 2 tokens × 3 experts
  * ```ts
+ * import assert from "node:assert/strict";
  * import { heatmap } from "./heatmap.ts";
  * const fig = heatmap([[0.7, 0.2, 0.1], [0.1, 0.1, 0.8]], { x: ["e0", "e1", "e2"], y: ["the", "cat"] });
- * console.log(fig.data[0].type); // heatmap
+ * assert.equal(fig.data[0].type, "heatmap");
+ * assert.deepEqual(fig.data[0].type === "heatmap" && fig.data[0].y, ["the", "cat"]);
  * ```
  */
 export function heatmap(z: readonly (readonly number[])[], options: HeatmapOptions = {}): Figure {

@@ -4,9 +4,9 @@
  *
  * @module
  */
-import { display } from "../display/display.ts";
 import type { TrainEvent } from "../train/events.ts";
-import { type Figure, figureBundle } from "./figure.ts";
+import { showFigure } from "./figure.ts";
+import type { Figure } from "./figure_types.ts";
 import { lossCurves, type LossCurvesOptions } from "./loss_curves.ts";
 
 /** Options for {@linkcode liveCurves}. */
@@ -39,12 +39,13 @@ export interface LiveCurves {
  *
  * @example Replaying a recorded run
  * ```ts
+ * import assert from "node:assert/strict";
  * import { liveCurves } from "./live_curves.ts";
  * import { loadRun, replayRun } from "../train/run_store.ts";
  * const live = liveCurves({ runs: ["lora"] });
  * await replayRun(loadRun("data/runs/numbers-lora"), { onEvent: live.for("lora") });
  * await live.finish();
- * console.log(live.figure().data.map((t) => t.name)); // ["lora", "lora · eval"]
+ * assert.deepEqual(live.figure().data.map((t) => t.name), ["lora", "lora · eval"]);
  * ```
  */
 export function liveCurves(options: LiveCurvesOptions = {}): LiveCurves {
@@ -58,7 +59,7 @@ export function liveCurves(options: LiveCurvesOptions = {}): LiveCurves {
     // Frames go out one at a time, in order, even if callers do not await push().
     const next = chain.then(async () => {
       lastDraw = performance.now();
-      await display(figureBundle(figure()), { displayId, update: shown > 0 });
+      await showFigure(figure(), { displayId, update: shown > 0 });
       shown++;
     });
     chain = next;

@@ -6,7 +6,8 @@
  */
 import type { TrainEvent } from "../train/events.ts";
 import { COLORWAY } from "./_colors.ts";
-import { type Figure, roundSig, type ScatterTrace } from "./figure.ts";
+import { roundSig } from "./figure.ts";
+import type { Figure, ScatterTrace } from "./figure_types.ts";
 
 /** What the x axis counts. */
 export type CurveX = "step" | "tokens" | "seconds";
@@ -64,8 +65,10 @@ function _xs(steps: Extract<TrainEvent, { event: "step" }>[], x: CurveX): number
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { smooth } from "./loss_curves.ts";
- * console.log(smooth([1, 1, 1], 0.9)); // [1, 1, 1]
+ * assert.deepEqual(smooth([1, 1, 1], 0.9).map((v) => +v.toFixed(12)), [1, 1, 1]);
+ * assert.deepEqual(smooth([0, 10], 0.5), [0, 20 / 3]);
  * ```
  */
 export function smooth(ys: readonly number[], weight: number): number[] {
@@ -87,10 +90,11 @@ export function smooth(ys: readonly number[], weight: number): number[] {
  *
  * @example Two recorded runs
  * ```ts
+ * import assert from "node:assert/strict";
  * import { lossCurves } from "./loss_curves.ts";
  * import { loadRun } from "../train/run_store.ts";
  * const fig = lossCurves({ lora: loadRun("data/runs/numbers-lora"), dora: loadRun("data/runs/numbers-dora") });
- * console.log(fig.data.filter((t) => t.meta?.kind === "train").map((t) => t.name)); // ["lora", "dora"]
+ * assert.deepEqual(fig.data.filter((t) => t.meta?.kind === "train").map((t) => t.name), ["lora", "dora"]);
  * ```
  */
 export function lossCurves(runs: Record<string, RunEvents>, options: LossCurvesOptions = {}): Figure {

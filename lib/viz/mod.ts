@@ -4,13 +4,16 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { lossCurves, showFigure } from "./mod.ts";
  * import { loadRun } from "../train/run_store.ts";
- * await showFigure(lossCurves({ lora: loadRun("data/runs/numbers-lora") }));
+ * const b = await showFigure(lossCurves({ lora: loadRun("data/runs/numbers-lora") }));
+ * assert.match(String(b?.["text/plain"]), /^Figure "Training loss": lora \(\d+ points\), lora · eval/);
  * ```
  *
  * @module
  */
+export * from "./figure_types.ts";
 export * from "./figure.ts";
 export * from "./svg.ts";
 export * from "./loss_curves.ts";

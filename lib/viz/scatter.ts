@@ -4,7 +4,8 @@
  * @module
  */
 import { COLORWAY } from "./_colors.ts";
-import { type Figure, roundSig, type ScatterTrace } from "./figure.ts";
+import { roundSig } from "./figure.ts";
+import type { Figure, ScatterTrace } from "./figure_types.ts";
 
 /** One named set of points. */
 export interface PointSet {
@@ -34,9 +35,11 @@ export interface ScatterOptions {
  *
  * @example DoRA's Figure 2 axes
  * ```ts
+ * import assert from "node:assert/strict";
  * import { scatter } from "./scatter.ts";
  * const fig = scatter({ dora: { x: [0.1, 0.2], y: [0.01, 0.03] } }, { xTitle: "ΔD", yTitle: "ΔM" });
- * console.log(fig.data.map((t) => t.name)); // ["dora"]
+ * assert.deepEqual(fig.data.map((t) => t.name), ["dora"]);
+ * assert.equal(fig.layout.xaxis?.title?.text, "ΔD");
  * ```
  */
 export function scatter(sets: Record<string, PointSet>, options: ScatterOptions = {}): Figure {

@@ -4,7 +4,8 @@
  * @module
  */
 import { COLORWAY } from "./_colors.ts";
-import { type Figure, roundSig, type ScatterTrace } from "./figure.ts";
+import { roundSig } from "./figure.ts";
+import type { Figure, ScatterTrace } from "./figure_types.ts";
 
 /** Options for {@linkcode spectrum}. */
 export interface SpectrumOptions {
@@ -25,9 +26,11 @@ export interface SpectrumOptions {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { spectrum } from "./spectrum.ts";
  * const fig = spectrum({ q_proj: [5, 3, 1, 0.5] }, { rank: 2 });
- * console.log(fig.data.map((t) => t.name)); // ["q_proj", "q_proj · top 2"]
+ * assert.deepEqual(fig.data.map((t) => t.name), ["q_proj", "q_proj · top 2"]);
+ * assert.deepEqual(fig.data[1].y, [5, 3]);
  * ```
  */
 export function spectrum(

@@ -6,7 +6,7 @@
  * @module
  */
 import { escapeXml } from "../util/escape.ts";
-import type { Axis, Figure, HeatmapTrace, Trace } from "./figure.ts";
+import type { Axis, Figure, HeatmapTrace, Trace } from "./figure_types.ts";
 import { COLORWAY as COLORS } from "./_colors.ts";
 
 const W = 720, H = 400;
@@ -117,9 +117,11 @@ function _heatmap(t: HeatmapTrace, x0: number, y0: number, w: number, h: number)
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { renderSvg } from "./svg.ts";
  * const svg = renderSvg({ data: [{ type: "scatter", name: "loss", x: [1, 2, 3], y: [3, 2, 1] }], layout: {} });
- * console.log(svg.includes('data-name="loss"')); // true
+ * assert.ok(svg.startsWith("<svg "));
+ * assert.ok(svg.includes('<g class="trace scatter" data-name="loss" data-points="3">'));
  * ```
  */
 export function renderSvg(fig: Figure): string {

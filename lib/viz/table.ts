@@ -4,7 +4,7 @@
  * @module
  */
 import { escapeXml } from "../util/escape.ts";
-import { display, inKernel, type MimeBundle } from "../display/display.ts";
+import { display, displayTarget, type MimeBundle } from "../display/display.ts";
 
 /** A column: the row key, its heading, and how to format its values. */
 export interface Column<T> {
@@ -29,8 +29,9 @@ export interface TableOptions<T> {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { formatCell } from "./table.ts";
- * console.log(formatCell(248320), formatCell(0.123456), formatCell(null)); // 248,320 0.1235 —
+ * assert.deepEqual([248320, 0.123456, null].map(formatCell), ["248,320", "0.1235", "—"]);
  * ```
  */
 export function formatCell(v: unknown): string {
@@ -50,9 +51,10 @@ export function formatCell(v: unknown): string {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { table } from "./table.ts";
  * const b = table([{ method: "lora", params: 248320 }], { caption: "Runs" });
- * console.log(b["text/plain"]);
+ * assert.equal(b["text/plain"], "Runs\nmethod   params\n------  -------\nlora    248,320");
  * ```
  */
 export function table<T extends Record<string, unknown>>(
@@ -91,8 +93,10 @@ export function table<T extends Record<string, unknown>>(
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { showTable } from "./table.ts";
- * await showTable([{ a: 1 }]);
+ * const b = await showTable([{ a: 1 }]);
+ * assert.equal(b?.["text/plain"], "a\n-\n1");
  * ```
  */
 export async function showTable<T extends Record<string, unknown>>(
@@ -100,6 +104,6 @@ export async function showTable<T extends Record<string, unknown>>(
   options: TableOptions<T> = {},
 ): Promise<MimeBundle | undefined> {
   const b = table(rows, options);
-  if (!inKernel() && Deno.stdout.isTerminal()) console.log(b["text/plain"]);
+  if (displayTarget() === "terminal") console.log(b["text/plain"]);
   return await display(b);
 }
