@@ -24,8 +24,10 @@ function _expandHome(path: string, env: Env): string {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { hfHome } from "./hub_env.ts";
- * console.log(hfHome({ HOME: "/home/ada" })); // "/home/ada/.cache/huggingface"
+ * assert.equal(hfHome({ HOME: "/home/ada" }), "/home/ada/.cache/huggingface");
+ * assert.equal(hfHome({ HOME: "/home/ada", HF_HOME: "~/hf" }), "/home/ada/hf");
  * ```
  */
 export function hfHome(env?: Env): string {
@@ -41,8 +43,10 @@ export function hfHome(env?: Env): string {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { hubCacheDir } from "./hub_env.ts";
- * console.log(hubCacheDir({ HOME: "/h", HF_HOME: "/data/hf" })); // "/data/hf/hub"
+ * assert.equal(hubCacheDir({ HOME: "/h", HF_HOME: "/data/hf" }), "/data/hf/hub");
+ * assert.equal(hubCacheDir({ HOME: "/h", HF_HUB_CACHE: "/fast/hub" }), "/fast/hub");
  * ```
  */
 export function hubCacheDir(env?: Env): string {
@@ -58,8 +62,10 @@ export function hubCacheDir(env?: Env): string {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { hubEndpoint } from "./hub_env.ts";
- * console.log(hubEndpoint({ HF_ENDPOINT: "http://127.0.0.1:9000/" })); // "http://127.0.0.1:9000"
+ * assert.equal(hubEndpoint({ HF_ENDPOINT: "http://127.0.0.1:9000/" }), "http://127.0.0.1:9000");
+ * assert.equal(hubEndpoint({}), "https://huggingface.co");
  * ```
  */
 export function hubEndpoint(env?: Env): string {
@@ -75,8 +81,10 @@ export function hubEndpoint(env?: Env): string {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { hubToken } from "./hub_env.ts";
- * console.log(hubToken({ HF_TOKEN: "hf_x", HOME: "/nowhere" }) !== undefined); // true
+ * assert.equal(hubToken({ HF_TOKEN: " hf_x\n", HOME: "/nowhere" }), "hf_x");
+ * assert.equal(hubToken({ HOME: "/nowhere" }), undefined); // no HF_TOKEN, no token file
  * ```
  */
 export function hubToken(env?: Env): string | undefined {
@@ -97,8 +105,11 @@ export function hubToken(env?: Env): string | undefined {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { hubOffline } from "./hub_env.ts";
- * console.log(hubOffline({ HF_HUB_OFFLINE: "1" })); // true
+ * assert.equal(hubOffline({ HF_HUB_OFFLINE: "1" }), true);
+ * assert.equal(hubOffline({ TRANSFORMERS_OFFLINE: "yes" }), true);
+ * assert.equal(hubOffline({ HF_HUB_OFFLINE: "0" }), false);
  * ```
  */
 export function hubOffline(env?: Env): boolean {

@@ -1,15 +1,41 @@
 /**
  * The Hugging Face Hub: downloads into the cache Python shares, and model facts without downloading.
  *
- * @example
- * ```ts ignore
- * import { downloadModel } from "./mod.ts";
- * const dir = await downloadModel("Qwen/Qwen2.5-0.5B-Instruct");
+ * Why ince has its own client rather than `@huggingface/hub`: the lessons train in Python and explore
+ * in TypeScript, so both must use one cache. This client writes exactly the layout of Python's
+ * `huggingface_hub` (`models--org--name/{blobs,snapshots/<commit>,refs,trees/<commit>.json}`, see
+ * `cache_layout.ts`), resolves `HF_HOME`, `HF_HUB_CACHE`, `HF_ENDPOINT`, `HF_TOKEN` and
+ * `HF_HUB_OFFLINE` as Python does, resumes and sha256-checks downloads, and works offline and against
+ * the local fake Hub the tests start on 127.0.0.1. `@huggingface/hub`'s `downloadFileToCacheDir`
+ * names snapshots after each file's last commit and neither resumes nor verifies, so it cannot share
+ * a cache with Python.
+ *
+ * One file per step: `resolve_tree.ts` (revision → commit → file list), `patterns.ts` (which files),
+ * `hub_http.ts` (requests and their errors), `fetch_blob.ts` (one file, resumed and verified),
+ * `cache_layout.ts` (where things go), `download.ts` (the entry points), `model_info.ts` (facts from
+ * safetensors headers). The cache-layout and blob helpers are internal and not exported here.
+ *
+ * @example A local folder is used as it is; a Hub id would be downloaded
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { isLocalModel, resolveModel } from "./mod.ts";
+ * assert.equal(isLocalModel("Qwen/Qwen2.5-0.5B-Instruct"), false);
+ * assert.equal(await resolveModel("./data/models/ince-tiny"), "./data/models/ince-tiny");
  * ```
  *
  * @module
  */
 export * from "./hub_env.ts";
 export * from "./repo_id.ts";
-export * from "./download.ts";
+export * from "./patterns.ts";
+export {
+  downloadDataset,
+  downloadModel,
+  type DownloadOptions,
+  downloadSnapshot,
+  resolveModel,
+  type SnapshotResult,
+} from "./download.ts";
+export { type ResolvedTree, resolveTree, type ResolveTreeOptions } from "./resolve_tree.ts";
+export { fetchRepoFile, type HubRepo, type RepoFileRef } from "./hub_http.ts";
 export * from "./model_info.ts";

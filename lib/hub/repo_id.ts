@@ -1,5 +1,5 @@
 /**
- * Repository ids and their folder in the cache.
+ * Repository ids, their folder in the cache, and how a model argument is told apart from a local path.
  *
  * @module
  */
@@ -16,8 +16,10 @@ export type RepoType = "model" | "dataset";
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { checkRepoId } from "./repo_id.ts";
- * console.log(checkRepoId("Qwen/Qwen2.5-0.5B-Instruct")); // "Qwen/Qwen2.5-0.5B-Instruct"
+ * assert.equal(checkRepoId("Qwen/Qwen2.5-0.5B-Instruct"), "Qwen/Qwen2.5-0.5B-Instruct");
+ * assert.throws(() => checkRepoId("org/a--b"), /is not a valid Hub repo id/);
  * ```
  */
 export function checkRepoId(repo: string): string {
@@ -42,8 +44,9 @@ export function checkRepoId(repo: string): string {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { repoFolderName } from "./repo_id.ts";
- * console.log(repoFolderName("org/name", "dataset")); // "datasets--org--name"
+ * assert.equal(repoFolderName("org/name", "dataset"), "datasets--org--name");
  * ```
  */
 export function repoFolderName(repo: string, type: RepoType): string {
@@ -59,8 +62,10 @@ export function repoFolderName(repo: string, type: RepoType): string {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { checkRepoFilePath } from "./repo_id.ts";
- * console.log(checkRepoFilePath("onnx/model.onnx")); // "onnx/model.onnx"
+ * assert.equal(checkRepoFilePath("onnx/model.onnx"), "onnx/model.onnx");
+ * assert.throws(() => checkRepoFilePath("../escape.txt"), /Refusing the file name/);
  * ```
  */
 export function checkRepoFilePath(path: string): string {
@@ -72,4 +77,26 @@ export function checkRepoFilePath(path: string): string {
     throw new Error(`Refusing the file name "${path}": it would be written outside the snapshot folder.`);
   }
   return path;
+}
+
+/**
+ * Whether a model argument names a local folder rather than a Hub repo id. The one rule: a path starts
+ * with `.` or `/` (`./data/models/ince-tiny`, `/models/qwen`); anything else is a Hub id
+ * (`Qwen/Qwen2.5-0.5B-Instruct`). The two cannot be confused, since a repo id starts with a letter or
+ * digit ({@linkcode checkRepoId}).
+ *
+ * @param model A folder path or a Hub repo id.
+ * @returns True for a local path.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { isLocalModel } from "./repo_id.ts";
+ * assert.equal(isLocalModel("./data/models/ince-tiny"), true);
+ * assert.equal(isLocalModel("/models/qwen"), true);
+ * assert.equal(isLocalModel("Qwen/Qwen2.5-0.5B-Instruct"), false);
+ * ```
+ */
+export function isLocalModel(model: string): boolean {
+  return model.startsWith(".") || model.startsWith("/");
 }
