@@ -23,9 +23,10 @@ export interface DoraAdapter extends LoraAdapter {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { fromRows } from "../math/matrix.ts";
  * import { doraInitMagnitude } from "./dora.ts";
- * console.log(Array.from(doraInitMagnitude(fromRows([[3, 4]])))); // [5]
+ * assert.deepEqual(Array.from(doraInitMagnitude(fromRows([[3, 4]]))), [5]);
  * ```
  */
 export function doraInitMagnitude(W: Matrix): Float32Array {
@@ -41,10 +42,11 @@ export function doraInitMagnitude(W: Matrix): Float32Array {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { fromRows, matrix } from "../math/matrix.ts";
  * import { doraScale } from "./dora.ts";
  * const s = await doraScale(fromRows([[3, 4]]), { A: matrix(1, 2), B: matrix(1, 1), alpha: 1, magnitude: new Float32Array([10]) });
- * console.log(Array.from(s)); // [2]
+ * assert.deepEqual(Array.from(s), [2]);
  * ```
  */
 export async function doraScale(W: Matrix, adapter: DoraAdapter): Promise<Float32Array> {
@@ -68,11 +70,12 @@ export async function doraScale(W: Matrix, adapter: DoraAdapter): Promise<Float3
  *
  * @example At init (B = 0, m = ‖W‖) DoRA changes nothing
  * ```ts
+ * import assert from "node:assert/strict";
  * import { fromRows, matrix } from "../math/matrix.ts";
  * import { doraForward, doraInitMagnitude } from "./dora.ts";
  * const W = fromRows([[1, 2], [3, 4]]);
  * const y = await doraForward(fromRows([[1, 1]]), W, { A: fromRows([[1, 1]]), B: matrix(2, 1), alpha: 1, magnitude: doraInitMagnitude(W) });
- * console.log(Array.from(y.data).map(Math.round)); // [3, 7]
+ * assert.deepEqual(Array.from(y.data).map(Math.round), [3, 7]);
  * ```
  */
 export async function doraForward(
@@ -105,10 +108,11 @@ export async function doraForward(
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { fromRows, matrix } from "../math/matrix.ts";
  * import { doraMerge } from "./dora.ts";
  * const { merged } = await doraMerge(fromRows([[3, 4]]), { A: matrix(1, 2), B: matrix(1, 1), alpha: 1, magnitude: new Float32Array([10]) });
- * console.log(Array.from(merged.data)); // [6, 8]
+ * assert.deepEqual(Array.from(merged.data), [6, 8]);
  * ```
  */
 export async function doraMerge(
@@ -133,10 +137,11 @@ export async function doraMerge(
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { fromRows, matrix } from "../math/matrix.ts";
  * import { doraUnmerge } from "./dora.ts";
  * const w = await doraUnmerge(fromRows([[6, 8]]), { A: matrix(1, 2), B: matrix(1, 1), alpha: 1, magnitude: new Float32Array([10]) }, new Float32Array([2]));
- * console.log(Array.from(w.data)); // [3, 4]
+ * assert.deepEqual(Array.from(w.data), [3, 4]);
  * ```
  */
 export async function doraUnmerge(
@@ -162,10 +167,12 @@ export async function doraUnmerge(
  *
  * @example Scaling changes only the magnitude
  * ```ts
+ * import assert from "node:assert/strict";
  * import { fromRows } from "../math/matrix.ts";
  * import { magnitudeDirectionChange } from "./dora.ts";
  * const { deltaM, deltaD } = magnitudeDirectionChange(fromRows([[3, 4]]), fromRows([[6, 8]]));
- * console.log(deltaM, Math.abs(deltaD) < 1e-7); // 5 true
+ * assert.equal(deltaM, 5);
+ * assert.ok(Math.abs(deltaD) < 1e-7);
  * ```
  */
 export function magnitudeDirectionChange(W0: Matrix, Wtuned: Matrix): { deltaM: number; deltaD: number } {

@@ -30,8 +30,10 @@ export interface LoraAdapter {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { loraScaling } from "./lora.ts";
- * console.log(loraScaling(16, 8), loraScaling(16, 4, true)); // 2 8
+ * assert.equal(loraScaling(16, 8), 2);
+ * assert.equal(loraScaling(16, 4, true), 8);
  * ```
  */
 export function loraScaling(alpha: number, r: number, rslora = false): number {
@@ -49,9 +51,11 @@ export function loraScaling(alpha: number, r: number, rslora = false): number {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { matrix } from "../math/matrix.ts";
  * import { checkAdapter } from "./lora.ts";
- * console.log(checkAdapter(matrix(3, 4), { A: matrix(2, 4), B: matrix(3, 2), alpha: 4 })); // 2
+ * assert.equal(checkAdapter(matrix(3, 4), { A: matrix(2, 4), B: matrix(3, 2), alpha: 4 }), 2);
+ * assert.throws(() => checkAdapter(matrix(3, 4), { A: matrix(2, 5), B: matrix(3, 2), alpha: 4 }), /do not fit/);
  * ```
  */
 export function checkAdapter(W: Matrix, adapter: LoraAdapter): number {
@@ -74,10 +78,11 @@ export function checkAdapter(W: Matrix, adapter: LoraAdapter): number {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { fromRows } from "../math/matrix.ts";
  * import { loraDelta } from "./lora.ts";
  * const d = await loraDelta({ A: fromRows([[1, 1]]), B: fromRows([[2]]), alpha: 1 });
- * console.log(Array.from(d.data)); // [2, 2]
+ * assert.deepEqual(Array.from(d.data), [2, 2]);
  * ```
  */
 export async function loraDelta(adapter: LoraAdapter): Promise<Matrix> {
@@ -99,10 +104,11 @@ export async function loraDelta(adapter: LoraAdapter): Promise<Matrix> {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { fromRows } from "../math/matrix.ts";
  * import { loraForward } from "./lora.ts";
  * const y = await loraForward(fromRows([[1, 2]]), fromRows([[1, 0]]), { A: fromRows([[0, 1]]), B: fromRows([[1]]), alpha: 1 });
- * console.log(Array.from(y.data)); // [3]
+ * assert.deepEqual(Array.from(y.data), [3]);
  * ```
  */
 export async function loraForward(
@@ -129,11 +135,12 @@ export async function loraForward(
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { matrix } from "../math/matrix.ts";
  * import { addBias } from "./lora.ts";
  * const y = matrix(1, 2);
  * addBias(y, new Float32Array([1, 2]));
- * console.log(Array.from(y.data)); // [1, 2]
+ * assert.deepEqual(Array.from(y.data), [1, 2]);
  * ```
  */
 export function addBias(y: Matrix, bias: Float32Array): void {
@@ -152,10 +159,11 @@ export function addBias(y: Matrix, bias: Float32Array): void {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { fromRows } from "../math/matrix.ts";
  * import { loraMerge } from "./lora.ts";
  * const m = await loraMerge(fromRows([[1, 1]]), { A: fromRows([[1, 0]]), B: fromRows([[1]]), alpha: 1 });
- * console.log(Array.from(m.data)); // [2, 1]
+ * assert.deepEqual(Array.from(m.data), [2, 1]);
  * ```
  */
 export async function loraMerge(W: Matrix, adapter: LoraAdapter): Promise<Matrix> {
@@ -172,10 +180,11 @@ export async function loraMerge(W: Matrix, adapter: LoraAdapter): Promise<Matrix
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { fromRows } from "../math/matrix.ts";
  * import { loraUnmerge } from "./lora.ts";
  * const w = await loraUnmerge(fromRows([[2, 1]]), { A: fromRows([[1, 0]]), B: fromRows([[1]]), alpha: 1 });
- * console.log(Array.from(w.data)); // [1, 1]
+ * assert.deepEqual(Array.from(w.data), [1, 1]);
  * ```
  */
 export async function loraUnmerge(merged: Matrix, adapter: LoraAdapter): Promise<Matrix> {
@@ -203,9 +212,10 @@ export interface ModelShape {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { linearShapes } from "./lora.ts";
  * const s = linearShapes({ hidden_size: 8, intermediate_size: 16, num_hidden_layers: 1, num_attention_heads: 2 });
- * console.log(s.down_proj); // [16, 8]
+ * assert.deepEqual(s.down_proj, [16, 8]);
  * ```
  */
 export function linearShapes(config: ModelShape): Record<string, [number, number]> {
@@ -261,12 +271,13 @@ export function adapterMatrixParams(
  *
  * @example Llama-style, r = 8 on q and v
  * ```ts
+ * import assert from "node:assert/strict";
  * import { loraTrainableParams } from "./lora.ts";
  * const n = loraTrainableParams(
  *   { hidden_size: 4096, intermediate_size: 11008, num_hidden_layers: 32, num_attention_heads: 32 },
  *   { r: 8, targetModules: ["q_proj", "v_proj"] },
  * );
- * console.log(n); // 4194304
+ * assert.equal(n, 4194304);
  * ```
  */
 export function loraTrainableParams(

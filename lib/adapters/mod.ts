@@ -3,8 +3,9 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { loraScaling } from "./mod.ts";
- * console.log(loraScaling(16, 8)); // 2
+ * assert.equal(loraScaling(16, 8), 2);
  * ```
  *
  * @module

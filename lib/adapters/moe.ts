@@ -28,10 +28,12 @@ export interface Routing {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { fromRows } from "../math/matrix.ts";
  * import { routeTopK } from "./moe.ts";
  * const r = routeTopK(fromRows([[0, 2, 1]]), 2);
- * console.log(Array.from(r.indices[0])); // [1, 2]
+ * assert.deepEqual(Array.from(r.indices[0]), [1, 2]);
+ * assert.deepEqual(Array.from(r.weights[0], (w) => w.toFixed(3)), ["0.731", "0.269"]); // renormalised to sum to 1
  * ```
  */
 export function routeTopK(logits: Matrix, k: number, options: { normalize?: boolean } = {}): Routing {
@@ -68,11 +70,13 @@ export function routeTopK(logits: Matrix, k: number, options: { normalize?: bool
  * @param routing The routing of {@linkcode routeTopK}.
  * @returns The auxiliary loss (before its coefficient).
  *
- * @example Balanced routing gives k
+ * @example Balanced routing gives k; sending every token to one expert gives about E
  * ```ts
+ * import assert from "node:assert/strict";
  * import { fromRows } from "../math/matrix.ts";
  * import { loadBalancingLoss, routeTopK } from "./moe.ts";
- * console.log(loadBalancingLoss(routeTopK(fromRows([[5, 0], [0, 5]]), 1)).toFixed(3)); // "0.993"
+ * assert.equal(loadBalancingLoss(routeTopK(fromRows([[5, 0], [0, 5]]), 1)).toFixed(3), "1.000");
+ * assert.equal(loadBalancingLoss(routeTopK(fromRows([[5, 0], [5, 0]]), 1)).toFixed(3), "1.987");
  * ```
  */
 export function loadBalancingLoss(routing: Routing): number {
@@ -99,8 +103,9 @@ export function loadBalancingLoss(routing: Routing): number {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { expertCapacity } from "./moe.ts";
- * console.log(expertCapacity(16, 4, 2, 1.25)); // 10
+ * assert.equal(expertCapacity(16, 4, 2, 1.25), 10);
  * ```
  */
 export function expertCapacity(tokens: number, experts: number, k: number, capacityFactor = 1.25): number {
@@ -117,10 +122,13 @@ export function expertCapacity(tokens: number, experts: number, k: number, capac
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { fromRows } from "../math/matrix.ts";
  * import { dispatch, routeTopK } from "./moe.ts";
  * const d = dispatch(routeTopK(fromRows([[5, 0], [5, 0], [5, 0]]), 1), 2);
- * console.log(d.dropped, d.dropRate.toFixed(2)); // [ [ 2, 0 ] ] 0.33
+ * assert.deepEqual(d.perExpert, [[0, 1], []]);
+ * assert.deepEqual(d.dropped, [[2, 0]]);
+ * assert.equal(d.dropRate.toFixed(2), "0.33");
  * ```
  */
 export function dispatch(

@@ -33,10 +33,13 @@ export interface PissaOptions {
  *
  * @example The adapter carries W's top directions; the residual the rest
  * ```ts
+ * import assert from "node:assert/strict";
  * import { fromRows } from "../math/matrix.ts";
  * import { pissaInit } from "./pissa.ts";
  * const { adapter, residual } = await pissaInit(fromRows([[3, 0], [0, 1]]), { r: 1, alpha: 1 });
- * console.log(Math.abs(residual.data[0]) < 1e-6, Math.round(residual.data[3])); // true 1
+ * assert.ok(Math.abs(residual.data[0]) < 1e-6); // the top direction (σ = 3) went to the adapter
+ * assert.equal(Math.round(residual.data[3]), 1); // σ = 1 stays in the residual
+ * assert.equal(adapter.A.rows, 1);
  * ```
  */
 export async function pissaInit(
@@ -76,10 +79,11 @@ export async function pissaInit(
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { fromRows } from "../math/matrix.ts";
  * import { pissaToLora } from "./pissa.ts";
  * const a = { A: fromRows([[1, 0]]), B: fromRows([[1]]), alpha: 1 };
- * console.log(pissaToLora(a, a).A.rows); // 2
+ * assert.equal(pissaToLora(a, a).A.rows, 2);
  * ```
  */
 export function pissaToLora(trained: LoraAdapter, initial: LoraAdapter): LoraAdapter {
@@ -114,8 +118,9 @@ export function pissaToLora(trained: LoraAdapter, initial: LoraAdapter): LoraAda
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { topEnergy } from "./pissa.ts";
- * console.log(topEnergy([3, 1], 1)); // 0.9
+ * assert.equal(topEnergy([3, 1], 1), 0.9);
  * ```
  */
 export function topEnergy(sigma: ArrayLike<number>, r: number): number {

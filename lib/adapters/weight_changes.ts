@@ -53,9 +53,11 @@ function _matrix(t: Tensor, what: string): Matrix {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { projectRoot } from "../env/paths.ts";
  * import { readWeight } from "./weight_changes.ts";
- * const W = await readWeight("data/models/ince-tiny", "model.layers.0.self_attn.q_proj.weight");
- * console.log(W.rows, W.cols); // 160 160
+ * const W = await readWeight(`${projectRoot()}/data/models/ince-tiny`, "model.layers.0.self_attn.q_proj.weight");
+ * assert.deepEqual([W.rows, W.cols], [160, 160]);
  * ```
  */
 export async function readWeight(modelDir: string, name: string): Promise<Matrix> {
@@ -76,9 +78,11 @@ export async function readWeight(modelDir: string, name: string): Promise<Matrix
  * @returns One change per adapted matrix, by layer then module.
  * @throws {Error} When a file is missing or the adapter names weights the model does not have.
  *
- * @example
+ * @example Needs a trained adapter (a run's `adapter/` folder)
  * ```ts ignore
+ * import { adapterWeightChanges } from "./weight_changes.ts";
  * const changes = await adapterWeightChanges("data/models/ince-tiny", "runs/<id>/adapter");
+ * console.table(changes.filter((c) => c.module === "self_attn.q_proj"));
  * ```
  */
 export async function adapterWeightChanges(modelDir: string, adapterDir: string): Promise<WeightChange[]> {

@@ -66,8 +66,10 @@ export type Dataset =
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { detectShape } from "./load_dataset.ts";
- * console.log(detectShape({ prompt: "2+2?", chosen: "4", rejected: "5" })); // "preference"
+ * assert.equal(detectShape({ prompt: "2+2?", chosen: "4", rejected: "5" }), "preference");
+ * assert.equal(detectShape({ text: "no known keys" }), undefined);
  * ```
  */
 export function detectShape(row: Record<string, unknown>): DatasetShape | undefined {
@@ -112,9 +114,15 @@ export interface LoadDatasetOptions {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parseDataset } from "./load_dataset.ts";
  * const ds = parseDataset('{"instruction": "Write 7 in words.", "output": "seven"}\n', "mini.jsonl");
- * console.log(ds.shape, ds.examples.length); // alpaca 1
+ * assert.equal(ds.shape, "alpaca");
+ * assert.deepEqual(ds.examples[0].messages, [
+ *   { role: "user", content: "Write 7 in words." },
+ *   { role: "assistant", content: "seven" },
+ * ]);
+ * assert.throws(() => parseDataset('{"instruction": 7, "output": "x"}', "bad.jsonl"), /bad\.jsonl:1: field "instruction"/);
  * ```
  */
 export function parseDataset(text: string, path: string, options: LoadDatasetOptions = {}): Dataset {
@@ -168,9 +176,13 @@ export function parseDataset(text: string, path: string, options: LoadDatasetOpt
  * @throws {Error} When the file is missing, or `path:line: …` for a bad row.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { projectRoot } from "../env/paths.ts";
  * import { loadDataset } from "./load_dataset.ts";
- * const train = loadDataset("data/datasets/numbers-train.jsonl");
+ * const train = loadDataset(`${projectRoot()}/data/datasets/numbers-train.jsonl`);
+ * assert.equal(train.shape, "alpaca");
+ * assert.equal(train.examples.length, 420);
  * ```
  */
 export function loadDataset(path: string, options: LoadDatasetOptions = {}): Dataset {

@@ -3,8 +3,9 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parseDataset } from "./mod.ts";
- * console.log(parseDataset('{"prompt": "a", "completion": "b"}', "x.jsonl").shape); // "prompt-completion"
+ * assert.equal(parseDataset('{"prompt": "a", "completion": "b"}', "x.jsonl").shape, "prompt-completion");
  * ```
  *
  * @module

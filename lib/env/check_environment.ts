@@ -155,8 +155,10 @@ export async function checkEnvironment(): Promise<CheckRow[]> {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { gpuAdvice } from "./check_environment.ts";
- * console.log(gpuAdvice("gfx1103", undefined)?.startsWith("Radeon 780M-class APU")); // true
+ * assert.match(gpuAdvice("gfx1103", undefined) ?? "", /^Radeon 780M-class APU/);
+ * assert.equal(gpuAdvice("gfx90a", undefined), undefined);
  * ```
  */
 export function gpuAdvice(arch: string | null, override: string | undefined): string | undefined {

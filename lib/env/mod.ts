@@ -2,8 +2,11 @@
  * Machine set-up and paths: the cache, the Python environment, hardware profiles.
  *
  * @example
- * ```ts ignore
- * import { pythonPath } from "./mod.ts";
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { cacheDir, detectProfile } from "./mod.ts";
+ * assert.equal(cacheDir({ env: { HOME: "/home/ada" } }), "/home/ada/.cache/ince");
+ * assert.equal(detectProfile({ env: { INCE_PROFILE: "cpu" } }), "cpu");
  * ```
  *
  * @module

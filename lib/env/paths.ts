@@ -23,8 +23,10 @@ function _env(options: PathsOptions): Record<string, string | undefined> {
  *
  * @example Find the README
  * ```ts
+ * import assert from "node:assert/strict";
  * import { projectRoot } from "./paths.ts";
  * const readme = `${projectRoot()}/README.md`;
+ * assert.ok(Deno.statSync(readme).isFile);
  * ```
  */
 export function projectRoot(): string {
@@ -42,8 +44,10 @@ export function projectRoot(): string {
  *
  * @example Default location
  * ```ts
+ * import assert from "node:assert/strict";
  * import { cacheDir } from "./paths.ts";
- * console.log(cacheDir({ env: { HOME: "/home/ada" } })); // "/home/ada/.cache/ince"
+ * assert.equal(cacheDir({ env: { HOME: "/home/ada" } }), "/home/ada/.cache/ince");
+ * assert.equal(cacheDir({ env: { INCE_CACHE: "/data/ince", HOME: "/home/ada" } }), "/data/ince");
  * ```
  */
 export function cacheDir(options: PathsOptions = {}): string {

@@ -38,10 +38,13 @@ function _hasCommandOnPath(name: string): boolean {
  * @returns The profile to install.
  * @throws {Error} When `INCE_PROFILE` names an unknown profile.
  *
- * @example Override the detection
+ * @example Override the detection, or see what it finds
  * ```ts
+ * import assert from "node:assert/strict";
  * import { detectProfile } from "./profile.ts";
- * console.log(detectProfile({ env: { INCE_PROFILE: "rocm" } })); // "rocm"
+ * assert.equal(detectProfile({ env: { INCE_PROFILE: "rocm" } }), "rocm");
+ * assert.equal(detectProfile({ env: {}, hasCommand: (name) => name === "nvidia-smi" }), "cuda");
+ * assert.throws(() => detectProfile({ env: { INCE_PROFILE: "tpu" } }), /not a known profile/);
  * ```
  */
 export function detectProfile(options: DetectProfileOptions = {}): Profile {

@@ -3,6 +3,9 @@
  * registered in that environment, and the npm dependencies from `deno.lock`. Every step checks
  * before it acts, so a second run only verifies (a few seconds).
  *
+ * Over 300 lines because the steps share one cache layout and one order, so they stay in one `setup()`
+ * a reader follows top to bottom.
+ *
  * @module
  */
 
@@ -96,9 +99,14 @@ function _link(target: string, path: string): void {
  * @returns The interpreter's command.
  * @throws {Error} When none is found, saying what to install.
  *
- * @example
- * ```ts ignore
- * const python = await findBasePython(Deno.env.toObject());
+ * @example Without a usable Python it says what it tried
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { findBasePython } from "./setup.ts";
+ * await assert.rejects(
+ *   findBasePython({ INCE_BASE_PYTHON: "no-such-python" }),
+ *   /No Python 3\.10\+ found \(tried no-such-python \(not found\)\)/,
+ * );
  * ```
  */
 export async function findBasePython(env: Record<string, string | undefined>): Promise<string> {
@@ -272,9 +280,11 @@ export async function setup(options: SetupOptions = {}): Promise<SetupResult> {
  * @returns The browser's path.
  * @throws {Error} When none is found and it cannot be installed, saying how to install it.
  *
- * @example
+ * @example May install Chromium with apt
  * ```ts ignore
- * const browser = await ensureChromium();
+ * import { ensureChromium } from "./setup.ts";
+ * const browser = await ensureChromium({ say: console.error });
+ * console.log(`browser tests use ${browser}`);
  * ```
  */
 export async function ensureChromium(
@@ -310,8 +320,10 @@ export async function ensureChromium(
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { findChromium } from "./setup.ts";
- * console.log(typeof (findChromium(Deno.env.toObject()) ?? "none")); // string
+ * const browser = Deno.execPath(); // any existing file stands in for a browser here
+ * assert.equal(findChromium({ INCE_CHROMIUM: browser }), browser);
  * ```
  */
 export function findChromium(

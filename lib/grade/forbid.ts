@@ -35,8 +35,9 @@ import {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { libExports } from "./forbid.ts";
- * console.log(typeof (await libExports()).routeTopK); // function
+ * assert.equal(typeof (await libExports()).routeTopK, "function");
  * ```
  */
 export async function libExports(root: string = projectRoot()): Promise<Record<string, unknown>> {
@@ -97,13 +98,17 @@ function _importText(b: ImportBindings, specifier: string): string | null {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { pathToFileURL } from "node:url";
  * import { checkForbidden } from "./forbid.ts";
  * import { projectRoot } from "../env/paths.ts";
  * const lib = pathToFileURL(`${projectRoot()}/lib/mod.ts`).href;
  * const imports = [{ text: `import { routeTopK, toRows } from "${lib}";`, specifier: lib }];
  * const v = await checkForbidden("const r = routeTopK;", { id: "moe", forbid: ["routeTopK"], imports, fromDir: "." });
- * console.log(v.refusal); // exercise moe: uses routeTopK, which this exercise asks you to write yourself (forbidden: routeTopK)
+ * assert.equal(
+ *   v.refusal,
+ *   "exercise moe: uses routeTopK, which this exercise asks you to write yourself (forbidden: routeTopK)",
+ * );
  * ```
  */
 export async function checkForbidden(cell: string, options: ForbidOptions): Promise<ForbidVerdict> {

@@ -9,6 +9,8 @@
  * `forbid.ts`); the student's module gets the notebook's imports without them; and Deno itself lists
  * the module's imports (`deno info`), so an import the grader did not read is refused.
  *
+ * Over 300 lines because the sandbox's walls (prelude, permissions, import checks) are audited in one place.
+ *
  * @module
  */
 import { dirname, resolve } from "node:path";
@@ -255,6 +257,7 @@ async function _runExercise(
  *
  * @example
  * ```ts ignore
+ * import { gradeNotebook } from "./grade_notebook.ts";
  * const report = await gradeNotebook("student.ipynb", { source: "notebooks/00-first-time-beginner/00-first-fine-tune.ipynb" });
  * console.log(`${report.points}/${report.max}`);
  * ```
@@ -309,8 +312,10 @@ export async function gradeNotebook(path: string, options: GradeOptions = {}): P
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { toPath } from "./grade_notebook.ts";
- * console.log(toPath(new URL("file:///a/b.ipynb"))); // /a/b.ipynb
+ * assert.equal(toPath(new URL("file:///a/b.ipynb")), "/a/b.ipynb");
+ * assert.equal(toPath("notebooks/x.ipynb"), "notebooks/x.ipynb");
  * ```
  */
 export function toPath(p: URL | string): string {

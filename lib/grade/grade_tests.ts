@@ -27,8 +27,9 @@ function _target(lesson: string): string {
  * @param lesson The lesson (solution) notebook, e.g. `new URL("./lesson.ipynb", import.meta.url)`.
  * @param options Time limit per exercise.
  *
- * @example
+ * @example A module's `grade_test.ts` (it grades the notebook: sandboxed runs of every exercise)
  * ```ts ignore
+ * import { gradeTests } from "./grade_tests.ts";
  * gradeTests(new URL("./00-first-fine-tune.ipynb", import.meta.url));
  * ```
  */

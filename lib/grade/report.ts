@@ -14,10 +14,18 @@ import type { GradeReport } from "./grade_notebook.ts";
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { formatGradeTable } from "./report.ts";
- * console.log(formatGradeTable({ notebook: "a.ipynb", points: 1, max: 2, exercises: [
+ * const table = formatGradeTable({ notebook: "a.ipynb", points: 1, max: 2, exercises: [
  *   { id: "x", points: 1, max: 1, message: "passed" }, { id: "y", points: 0, max: 1, message: "AssertionError: 3 !== 4" },
- * ] }));
+ * ] });
+ * assert.deepEqual(table.split("\n"), [
+ *   "a.ipynb",
+ *   "  exercise  points  message",
+ *   "✓ x            1/1  passed",
+ *   "✗ y            0/1  AssertionError: 3 !== 4",
+ *   "  total        1/2",
+ * ]);
  * ```
  */
 export function formatGradeTable(report: GradeReport): string {
@@ -41,9 +49,11 @@ export function formatGradeTable(report: GradeReport): string {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { toJunit } from "./report.ts";
  * const xml = toJunit([{ notebook: "a.ipynb", points: 0, max: 1, exercises: [{ id: "x", points: 0, max: 1, message: "no" }] }]);
- * console.log(xml.includes('<failure message="no"')); // true
+ * assert.ok(xml.includes('<testsuite name="a.ipynb" tests="1" failures="1">'));
+ * assert.ok(xml.includes('<testcase classname="a.ipynb" name="x (0/1 points)"><failure message="no"/></testcase>'));
  * ```
  */
 export function toJunit(reports: GradeReport[]): string {

@@ -29,9 +29,11 @@ function _metadata(options: CellOptions): Record<string, unknown> {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { codeCell } from "./build_notebook.ts";
  * const cell = codeCell("console.log(1)", { tags: ["parameters"] });
- * console.log(cell.cell_type); // "code"
+ * assert.equal(cell.cell_type, "code");
+ * assert.deepEqual(cell.metadata, { tags: ["parameters"] });
  * ```
  */
 export function codeCell(source: string, options: CellOptions = {}): Cell {
@@ -47,8 +49,9 @@ export function codeCell(source: string, options: CellOptions = {}): Cell {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { markdownCell } from "./build_notebook.ts";
- * console.log(markdownCell("# Title").cell_type); // "markdown"
+ * assert.equal(markdownCell("# Title").cell_type, "markdown");
  * ```
  */
 export function markdownCell(source: string, options: CellOptions = {}): Cell {
@@ -63,9 +66,11 @@ export function markdownCell(source: string, options: CellOptions = {}): Cell {
  *
  * @example Write a one-cell notebook
  * ```ts
+ * import assert from "node:assert/strict";
  * import { codeCell, newNotebook } from "./build_notebook.ts";
  * const nb = newNotebook([codeCell("1 + 1")]);
- * console.log(nb.metadata.kernelspec?.name); // "ince"
+ * assert.equal(nb.metadata.kernelspec?.name, "ince");
+ * assert.equal(nb.cells[0].id, "cell-0");
  * ```
  */
 export function newNotebook(cells: Cell[]): Notebook {

@@ -18,8 +18,9 @@ export type NotebookCell = Notebook["cells"][number];
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { cellSource } from "./cells.ts";
- * console.log(cellSource({ source: ["a\n", "b"] })); // "a\nb"
+ * assert.equal(cellSource({ source: ["a\n", "b"] }), "a\nb");
  * ```
  */
 export function cellSource(cell: Pick<NotebookCell, "source">): string {
@@ -34,8 +35,10 @@ export function cellSource(cell: Pick<NotebookCell, "source">): string {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { cellTags } from "./cells.ts";
- * console.log(cellTags({ metadata: { tags: ["exercise"] } })); // ["exercise"]
+ * assert.deepEqual(cellTags({ metadata: { tags: ["exercise"] } }), ["exercise"]);
+ * assert.deepEqual(cellTags({ metadata: {} }), []);
  * ```
  */
 export function cellTags(cell: Pick<NotebookCell, "metadata">): string[] {
@@ -64,9 +67,13 @@ export interface ExerciseMeta {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { exerciseMeta } from "./cells.ts";
- * console.log(exerciseMeta({ metadata: { ince: { exercise: "a", points: 2, forbid: ["routeTopK"] } } }));
- * // { exercise: "a", points: 2, forbid: ["routeTopK"] }
+ * assert.deepEqual(
+ *   exerciseMeta({ metadata: { ince: { exercise: "a", points: 2, forbid: ["routeTopK"] } } }),
+ *   { exercise: "a", points: 2, forbid: ["routeTopK"] },
+ * );
+ * assert.deepEqual(exerciseMeta({ metadata: { ince: { points: "2" } } }), {}); // not a number: left out
  * ```
  */
 export function exerciseMeta(cell: Pick<NotebookCell, "metadata">): ExerciseMeta {

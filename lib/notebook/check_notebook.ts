@@ -42,8 +42,10 @@ const SECRETS: [RegExp, string][] = [
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { formatProblem } from "./check_notebook.ts";
- * console.log(formatProblem("a.ipynb", { cell: 3, message: "x" })); // a.ipynb: cell 4 (index 3): x
+ * assert.equal(formatProblem("a.ipynb", { cell: 3, message: "x" }), "a.ipynb: cell 4 (index 3): x");
+ * assert.equal(formatProblem("a.ipynb", { cell: null, message: "x" }), "a.ipynb: x");
  * ```
  */
 export function formatProblem(path: string, p: NotebookProblem): string {
@@ -59,9 +61,21 @@ export function formatProblem(path: string, p: NotebookProblem): string {
  * @param options Which checks.
  * @returns The problems, in cell order.
  *
- * @example
- * ```ts ignore
- * const problems = await checkNotebook("notebooks/00-first-time-beginner/00-first-fine-tune.ipynb");
+ * @example An exercise whose solution region is never closed, and that nothing tests
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { checkNotebook } from "./check_notebook.ts";
+ * import { codeCell, newNotebook } from "./build_notebook.ts";
+ * import { writeNotebook } from "./write_notebook.ts";
+ * const path = Deno.makeTempFileSync({ suffix: ".ipynb" });
+ * writeNotebook(path, newNotebook([codeCell("function f() {\n  // BEGIN SOLUTION\n  return 1;\n}", {
+ *   tags: ["exercise"], metadata: { ince: { exercise: "f", points: 1 } },
+ * })]));
+ * assert.deepEqual(await checkNotebook(path), [
+ *   { cell: 0, message: "unbalanced markers: line 2: BEGIN SOLUTION is never closed (add // END SOLUTION)" },
+ *   { cell: 0, message: 'exercise "f" has no tests cell' },
+ * ]);
+ * Deno.removeSync(path);
  * ```
  */
 export async function checkNotebook(
@@ -192,8 +206,13 @@ export async function checkNotebook(
  * @returns One problem per type error.
  *
  * @example
- * ```ts ignore
- * const problems = await typecheckCells("x.ipynb", ["const a: number = 'x';"]);
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { typecheckCells } from "./check_notebook.ts";
+ * const problems = await typecheckCells("x.ipynb", [null, "const a: number = 'x';"]); // cell 0: markdown
+ * assert.deepEqual(problems, [
+ *   { cell: 1, message: "type error at line 1: TS2322: Type 'string' is not assignable to type 'number'." },
+ * ]);
  * ```
  */
 export async function typecheckCells(path: string, sources: (string | null)[]): Promise<NotebookProblem[]> {

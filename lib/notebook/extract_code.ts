@@ -26,9 +26,11 @@ const IMPORT =
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { splitImports } from "./extract_code.ts";
  * const { imports, body } = splitImports('import { a } from "./a.ts";\nconsole.log(a);');
- * console.log(imports[0].specifier, JSON.stringify(body)); // ./a.ts "\nconsole.log(a);"
+ * assert.deepEqual(imports, [{ text: 'import { a } from "./a.ts";', specifier: "./a.ts" }]);
+ * assert.equal(body, "\nconsole.log(a);");
  * ```
  */
 export function splitImports(source: string): { imports: ImportDecl[]; body: string } {
@@ -48,8 +50,9 @@ export function splitImports(source: string): { imports: ImportDecl[]; body: str
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { declaredNames } from "./extract_code.ts";
- * console.log(declaredNames('const MODEL = "x";\nlet STEPS = 3;\nasync function f() {}')); // ["MODEL", "STEPS", "f"]
+ * assert.deepEqual(declaredNames('const MODEL = "x";\nlet STEPS = 3;\nasync function f() {}'), ["MODEL", "STEPS", "f"]);
  * ```
  */
 export function declaredNames(source: string): string[] {
@@ -70,9 +73,10 @@ export function declaredNames(source: string): string[] {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { absoluteSpecifier } from "./extract_code.ts";
- * console.log(absoluteSpecifier("../../lib/mod.ts", "/p/notebooks/00")); // file:///p/lib/mod.ts
- * console.log(absoluteSpecifier("zod", "/p")); // zod
+ * assert.equal(absoluteSpecifier("../../lib/mod.ts", "/p/notebooks/00"), "file:///p/lib/mod.ts");
+ * assert.equal(absoluteSpecifier("zod", "/p"), "zod");
  * ```
  */
 export function absoluteSpecifier(specifier: string, fromDir: string): string {
@@ -101,9 +105,11 @@ export interface ImportBindings {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { importBindings } from "./extract_code.ts";
  * const b = importBindings({ text: 'import { a, b as c } from "./m.ts";', specifier: "./m.ts" });
- * console.log(b.named.map((n) => `${n.imported}→${n.local}`)); // ["a→a", "b→c"]
+ * assert.deepEqual(b.named.map((n) => `${n.imported}→${n.local}`), ["a→a", "b→c"]);
+ * assert.equal(b.type, false);
  * ```
  */
 export function importBindings(decl: ImportDecl): ImportBindings {
@@ -130,8 +136,9 @@ export function importBindings(decl: ImportDecl): ImportBindings {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { maskCode } from "./extract_code.ts";
- * console.log(maskCode('f("g") // h').trimEnd()); // f(" ")
+ * assert.equal(maskCode('f("g") // h'), 'f(" ")     ');
  * ```
  */
 export function maskCode(source: string): string {
@@ -212,9 +219,12 @@ export function maskCode(source: string): string {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { absoluteImport } from "./extract_code.ts";
- * console.log(absoluteImport({ text: 'import { a } from "./a.ts";', specifier: "./a.ts" }, "/nb").text);
- * // import { a } from "file:///nb/a.ts";
+ * assert.deepEqual(absoluteImport({ text: 'import { a } from "./a.ts";', specifier: "./a.ts" }, "/nb"), {
+ *   text: 'import { a } from "file:///nb/a.ts";',
+ *   specifier: "file:///nb/a.ts",
+ * });
  * ```
  */
 export function absoluteImport(decl: ImportDecl, fromDir: string): ImportDecl {
@@ -242,9 +252,11 @@ export interface CellModule {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { cellModule } from "./extract_code.ts";
  * const m = cellModule([[0, 'import { a } from "./a.ts";'], [2, "a();"]], { fromDir: "/nb" });
- * console.log(m.code); // 'import { a } from "file:///nb/a.ts";\n\na();'
+ * assert.equal(m.code, 'import { a } from "file:///nb/a.ts";\n\na();');
+ * assert.deepEqual(m.lines.at(-1), { cell: 2, line: 0 }); // `a();` is line 0 of cell 2
  * ```
  */
 export function cellModule(

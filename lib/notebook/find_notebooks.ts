@@ -14,8 +14,12 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { projectRoot } from "../env/paths.ts";
  * import { findNotebooks } from "./find_notebooks.ts";
- * console.log(findNotebooks(["notebooks"]).every((p) => p.endsWith(".ipynb"))); // true
+ * const lessons = findNotebooks([`${projectRoot()}/notebooks/00-first-time-beginner`]);
+ * assert.deepEqual(lessons, [`${projectRoot()}/notebooks/00-first-time-beginner/00-first-fine-tune.ipynb`]);
+ * assert.throws(() => findNotebooks([]), /No notebook given/);
  * ```
  */
 export function findNotebooks(paths: string[]): string[] {

@@ -17,8 +17,10 @@ import { declaredNames } from "./extract_code.ts";
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parameterLiteral } from "./inject_parameters.ts";
- * console.log(parameterLiteral("300"), parameterLiteral("Qwen/Qwen2.5-0.5B-Instruct")); // 300 "Qwen/Qwen2.5-0.5B-Instruct"
+ * assert.equal(parameterLiteral("300"), "300");
+ * assert.equal(parameterLiteral("Qwen/Qwen2.5-0.5B-Instruct"), '"Qwen/Qwen2.5-0.5B-Instruct"');
  * ```
  */
 export function parameterLiteral(value: string): string {
@@ -38,8 +40,10 @@ export function parameterLiteral(value: string): string {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parseParams } from "./inject_parameters.ts";
- * console.log(parseParams(["STEPS=20", "URL=a=b"])); // { STEPS: "20", URL: "a=b" }
+ * assert.deepEqual(parseParams(["STEPS=20", "URL=a=b"]), { STEPS: "20", URL: "a=b" });
+ * assert.throws(() => parseParams(["STEPS"]), /expected NAME=VALUE/);
  * ```
  */
 export function parseParams(items: readonly string[]): Record<string, string> {
@@ -64,10 +68,11 @@ export function parseParams(items: readonly string[]): Record<string, string> {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { injectParameters } from "./inject_parameters.ts";
  * import { codeCell, newNotebook } from "./build_notebook.ts";
  * const nb = injectParameters(newNotebook([codeCell("const STEPS = 300;", { tags: ["parameters"] })]), { STEPS: "20" });
- * console.log(nb.cells[1].source); // "// Injected parameters\nconst STEPS = 20;"
+ * assert.equal(nb.cells[1].source, "// Injected parameters\nconst STEPS = 20;");
  * ```
  */
 export function injectParameters(

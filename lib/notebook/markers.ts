@@ -26,9 +26,11 @@ const MARKER = /^(\s*)\/\/\s*(BEGIN|END)\s+(SOLUTION|HIDDEN TESTS)\s*$/;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { findRegions } from "./markers.ts";
- * const { regions } = findRegions("f();\n  // BEGIN SOLUTION\n  x = 1;\n  // END SOLUTION");
- * console.log(regions); // [{ kind: "SOLUTION", begin: 1, end: 3, indent: "  " }]
+ * const { regions, problems } = findRegions("f();\n  // BEGIN SOLUTION\n  x = 1;\n  // END SOLUTION");
+ * assert.deepEqual(regions, [{ kind: "SOLUTION", begin: 1, end: 3, indent: "  " }]);
+ * assert.deepEqual(problems, []);
  * ```
  */
 export function findRegions(source: string): { regions: Region[]; problems: string[] } {
@@ -73,9 +75,10 @@ export function findRegions(source: string): { regions: Region[]; problems: stri
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { replaceRegions } from "./markers.ts";
  * const src = "a\n// BEGIN HIDDEN TESTS\nsecret\n// END HIDDEN TESTS\nb";
- * console.log(replaceRegions(src, "HIDDEN TESTS", () => [])); // "a\nb"
+ * assert.equal(replaceRegions(src, "HIDDEN TESTS", () => []), "a\nb");
  * ```
  */
 export function replaceRegions(source: string, kind: RegionKind, replace: (r: Region) => string[]): string {

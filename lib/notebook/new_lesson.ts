@@ -23,8 +23,9 @@ export interface NewLesson {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { slugify } from "./new_lesson.ts";
- * console.log(slugify("İnce ayar: QLoRA & Şimdi")); // "ince-ayar-qlora-simdi"
+ * assert.equal(slugify("İnce ayar: QLoRA & Şimdi"), "ince-ayar-qlora-simdi");
  * ```
  */
 export function slugify(title: string): string {
@@ -55,9 +56,16 @@ export function slugify(title: string): string {
  * @returns The paths written.
  * @throws {Error} When the module name is malformed or the lesson exists (nothing is overwritten).
  *
- * @example
- * ```ts ignore
- * newLesson("03-ollama", "Export to Ollama");
+ * @example In a scratch project (without `root` it writes into this checkout's notebooks/)
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { newLesson } from "./new_lesson.ts";
+ * const root = Deno.makeTempDirSync();
+ * const { notebook, gradeTest } = newLesson("03-ollama", "Export to Ollama", { root });
+ * assert.equal(notebook, `${root}/notebooks/03-ollama/03-export-to-ollama.ipynb`);
+ * assert.match(Deno.readTextFileSync(gradeTest), /gradeTests\(new URL\("\.\/03-export-to-ollama\.ipynb"/);
+ * assert.throws(() => newLesson("03-ollama", "Export to Ollama", { root }), /already exists/);
+ * Deno.removeSync(root, { recursive: true });
  * ```
  */
 export function newLesson(module: string, title: string, options: { root?: string } = {}): NewLesson {

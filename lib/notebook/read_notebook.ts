@@ -51,10 +51,13 @@ function _lineCol(text: string, message: string): string {
  * @throws {Error} A one-line message naming the file, what is wrong and what to do.
  *
  * @example Read a lesson
- * ```ts ignore
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { projectRoot } from "../env/paths.ts";
  * import { readNotebook } from "./read_notebook.ts";
- * const nb = readNotebook("notebooks/00-first-time-beginner/00-first-fine-tune.ipynb");
- * console.log(nb.cells.length);
+ * const nb = readNotebook(`${projectRoot()}/notebooks/00-first-time-beginner/00-first-fine-tune.ipynb`);
+ * assert.equal(nb.metadata.kernelspec?.name, "ince");
+ * assert.throws(() => readNotebook("no-such.ipynb"), /no-such\.ipynb: no such notebook/);
  * ```
  */
 export function readNotebook(path: string, options: ReadNotebookOptions = {}): Notebook {

@@ -20,15 +20,16 @@ import { findRegions, replaceRegions } from "./markers.ts";
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { stripSolutions } from "./student_notebook.ts";
  * import { codeCell, newNotebook } from "./build_notebook.ts";
  * const nb = newNotebook([codeCell("function f(): number {\n  // BEGIN SOLUTION\n  return 1;\n  // END SOLUTION\n}", {
  *   tags: ["exercise"], metadata: { ince: { exercise: "f", points: 1 } },
  * })]);
- * console.log(stripSolutions(nb).cells[0].source);
- * // function f(): number {
- * //   throw new Error("TODO: exercise f: write your solution here");
- * // }
+ * assert.equal(
+ *   stripSolutions(nb).cells[0].source,
+ *   'function f(): number {\n  throw new Error("TODO: exercise f: write your solution here");\n}',
+ * );
  * ```
  */
 export function stripSolutions(nb: Notebook, options: { where?: string } = {}): Notebook {

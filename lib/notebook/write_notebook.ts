@@ -34,10 +34,11 @@ function _sorted(value: unknown): unknown {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { formatNotebook } from "./write_notebook.ts";
  * import { codeCell, newNotebook } from "./build_notebook.ts";
  * const text = formatNotebook(newNotebook([codeCell("const a = 1;\nconsole.log(a);")]));
- * console.log(text.includes('"source": [\n    "const a = 1;\\n",\n    "console.log(a);"\n   ]')); // true
+ * assert.ok(text.includes('"source": [\n    "const a = 1;\\n",\n    "console.log(a);"\n   ]'));
  * ```
  */
 export function formatNotebook(nb: Notebook): string {
@@ -62,8 +63,15 @@ export function formatNotebook(nb: Notebook): string {
  * @param nb The notebook.
  *
  * @example
- * ```ts ignore
- * writeNotebook("out/copy.ipynb", readNotebook("notebooks/00-first-time-beginner/00-first-fine-tune.ipynb"));
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { writeNotebook } from "./write_notebook.ts";
+ * import { readNotebook } from "./read_notebook.ts";
+ * import { codeCell, newNotebook } from "./build_notebook.ts";
+ * const path = Deno.makeTempFileSync({ suffix: ".ipynb" });
+ * writeNotebook(path, newNotebook([codeCell("1 + 1")]));
+ * assert.deepEqual(readNotebook(path).cells[0].source, ["1 + 1"]);
+ * Deno.removeSync(path);
  * ```
  */
 export function writeNotebook(path: string, nb: Notebook): void {

@@ -8,7 +8,7 @@ import { _roundHalfEven } from "./_checks.ts";
 import type { Int4GroupMatrix } from "./int4_group.ts";
 
 /** Largest 4-bit code. */
-export const _MAXQ = 15;
+const _MAXQ = 15;
 
 /**
  * Scale and zero point of a group with extremes `lo…hi`: the range is widened to include 0, then

@@ -28,9 +28,10 @@ export interface LayerInputsOptions {
  *
  * @example Calibration and held-out inputs of a layer
  * ```ts ignore
+ * import assert from "node:assert/strict";
  * import { layerInputs } from "./layer_inputs.ts";
  * const x = await layerInputs("data/models/ince-tiny", "model.layers.2.mlp.down_proj", ["Write 47 in Turkish words."]);
- * // x.cols === 448
+ * assert.equal(x.cols, 448); // down_proj's input: the MLP's intermediate size
  * ```
  */
 export async function layerInputs(
