@@ -212,12 +212,12 @@ def run_trainer(config_paths: list[str], *, log, timeout: float, labels: dict) -
                 e = json.loads(line)
             except json.JSONDecodeError:
                 continue
-            who = labels.get(e.get("run_dir"), labels.get("_current", "?"))
+            who = labels.get(e.get("runDir"), labels.get("_current", "?"))
             if e.get("event") == "start":
-                labels["_current"] = who = labels.get(e.get("run_dir"), who)
-                say(f"{who}: started ({e['trainable_params']:,} trainable of {e['total_params']:,}, {e['dtype']})")
+                labels["_current"] = who = labels.get(e.get("runDir"), who)
+                say(f"{who}: started ({e['trainableParams']:,} trainable of {e['totalParams']:,}, {e['dtype']})")
             elif e.get("event") == "step":
-                alloc = e.get("peak_allocated_bytes")
+                alloc = e.get("peakAllocatedBytes")
                 say(f"{who}: step {e['step']} loss {e['loss']:.3f}" + (f" peak {alloc / 2**30:.2f} GiB" if alloc else ""))
             elif e.get("event") in ("end", "error"):
                 say(f"{who}: {e['event']}" + (f" ({e['kind']}: {e['message']})" if e["event"] == "error" else ""))
@@ -227,7 +227,8 @@ def run_trainer(config_paths: list[str], *, log, timeout: float, labels: dict) -
 
 
 def summarize(run_dir: str, batch: int, seq: int) -> dict:
-    """The numbers of one finished run folder, from its events (the loader in TS computes the same)."""
+    """The numbers of one finished run folder, from its events (protocol 2, camelCase; the loader in TS
+    computes the same)."""
     events = []
     with open(os.path.join(run_dir, "events.jsonl"), encoding="utf-8") as f:
         events = [json.loads(line) for line in f if line.strip()]
@@ -241,12 +242,12 @@ def summarize(run_dir: str, batch: int, seq: int) -> dict:
     per_step = tokens / steps[-1]["step"] if tokens else batch * seq
     return {
         "status": "done" if end else (f"failed ({err['kind']})" if err else "no end"),
-        "peak": end.get("peak_allocated_bytes") if end else None,
-        "sps": end.get("seconds_per_step") if end else None,
+        "peak": end.get("peakAllocatedBytes") if end else None,
+        "sps": end.get("secondsPerStep") if end else None,
         "wall": wall,
         "tokens_per_step": per_step,
         "tps": per_step / wall if wall else None,
-        "trainable": start.get("trainable_params"),
+        "trainable": start.get("trainableParams"),
         "error": err["message"] if err else None,
     }
 

@@ -7,6 +7,7 @@
  */
 import { projectRoot, pythonPath } from "../lib/env/paths.ts";
 import { trainRun } from "../lib/train/train_run.ts";
+import { numbersRecipe } from "../lib/train/recipes.ts";
 
 const steps = Number(Deno.args[0] ?? 60), rounds = Number(Deno.args[1] ?? 2);
 const ROOT = projectRoot();
@@ -15,19 +16,30 @@ const model = `${ROOT}/data/models/ince-tiny`, data = `${ROOT}/data/datasets/num
 const tmp = Deno.makeTempDirSync({ prefix: "ince-bench-train-" });
 const rows: { runner: string; seconds: number; stepsPerSecond: number }[] = [];
 for (let r = 0; r < rounds; r++) {
-  const run = await trainRun({
-    model,
-    dataset: { train: data },
-    lora: { r: 8, alpha: 16, dropout: 0 },
-    // The plain script has no CPU memory probe: compare the same work (the probe costs about one extra
-    // step per run; run with INCE_BENCH_PROBE=1 to include it).
-    train: { maxSteps: steps, batchSize: 8, lr: 2e-3, seed: 7, maxLength: 64, probeMemory: PROBE },
-  }, { runsDir: tmp });
+  const run = await trainRun(
+    numbersRecipe({
+      dataset: { eval: undefined },
+      lora: { r: 8, alpha: 16 },
+      // The plain script has no CPU memory probe: compare the same work (the probe costs about one extra
+      // step per run; run with INCE_BENCH_PROBE=1 to include it).
+      train: {
+        maxSteps: steps,
+        batchSize: 8,
+        lr: 2e-3,
+        seed: 7,
+        warmupSteps: 0,
+        logEvery: 1,
+        evalEvery: 0,
+        probeMemory: PROBE,
+      },
+    }),
+    { runsDir: tmp },
+  );
   if (!run.ok) throw new Error(`ince run failed: ${run.error?.message}`);
   rows.push({
     runner: "ince trainer",
-    seconds: run.end!.train_runtime!,
-    stepsPerSecond: steps / run.end!.train_runtime!,
+    seconds: run.end!.trainRuntime!,
+    stepsPerSecond: steps / run.end!.trainRuntime!,
   });
   const out = await new Deno.Command(pythonPath(), {
     args: [`${ROOT}/bench/plain_sft.py`, model, data, String(steps), `${tmp}/plain`],

@@ -2,8 +2,11 @@
  * ince: the library the lessons import.
  *
  * @example
- * ```ts ignore
- * import { runNotebooks } from "../../lib/mod.ts";
+ * A lesson in `notebooks/NN-topic/` imports it as `../../lib/mod.ts`:
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { numbersRecipe, parseRunConfig } from "./mod.ts";
+ * assert.equal(parseRunConfig(numbersRecipe()).lora.r, 16);
  * ```
  *
  * @module

@@ -47,9 +47,9 @@ Deno.test("estimateTrainingMemory() is within 5 % of the trainer's measured peak
   for await (const { index, event } of trainBatch(inputs, { runsDir })) {
     if (event.event === "error") assert.fail(`run ${index}: ${event.message}`);
     if (event.event === "end") {
-      assert.equal(event.memory_source, "cpu-memtracker");
-      measured[index] = event.peak_allocated_bytes as number;
-      optimizerState[index] = event.memory_breakdown!.optimizer_state;
+      assert.equal(event.memorySource, "cpu-memtracker");
+      measured[index] = event.peakAllocatedBytes as number;
+      optimizerState[index] = event.memoryBreakdown!.optimizer_state;
     }
   }
   const shape = readDecoderShape(MODEL);
@@ -124,7 +124,7 @@ Deno.test({
     for await (const { index, event } of trainBatch(inputs, { runsDir })) {
       if (event.event === "error") assert.fail(`${methods[index]}: ${event.message}`);
       if (event.event !== "end") continue;
-      assert.equal(event.memory_source, "cuda");
+      assert.equal(event.memorySource, "cuda");
       const e = estimateTrainingMemory(shape, {
         method: methods[index],
         batchSize: 8,
@@ -132,10 +132,10 @@ Deno.test({
         dtype: "bfloat16",
         device: "cuda",
       });
-      const ratio = e.peakBytes / (event.peak_allocated_bytes as number);
+      const ratio = e.peakBytes / (event.peakAllocatedBytes as number);
       assert.ok(
         Math.abs(ratio - 1) <= 0.15,
-        `${methods[index]}: estimated ${e.peakBytes} vs ${event.peak_allocated_bytes}`,
+        `${methods[index]}: estimated ${e.peakBytes} vs ${event.peakAllocatedBytes}`,
       );
     }
     await Deno.remove(runsDir, { recursive: true });

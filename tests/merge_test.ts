@@ -8,6 +8,7 @@ import { projectRoot } from "../lib/env/paths.ts";
 import { exists } from "../lib/util/fs.ts";
 import { adapterFolder, compareMergedLogits, mergeAdapter } from "../lib/infer/merge.ts";
 import { trainRun } from "../lib/train/train_run.ts";
+import { numbersRecipe } from "../lib/train/recipes.ts";
 
 const ROOT = projectRoot();
 const RUNS = Deno.makeTempDirSync({ prefix: "ince-merge-" });
@@ -31,13 +32,15 @@ function adapterFor(method: (typeof METHODS)[number]["method"]): Promise<string>
   if (!adapters.has(method)) {
     adapters.set(
       method,
-      trainRun({
-        model: MODEL,
-        dataset: { train: `${ROOT}/data/datasets/numbers-train.jsonl` },
-        method,
-        lora: { r: 8, alpha: 16, dropout: 0 },
-        train: { maxSteps: 8, batchSize: 8, lr: 3e-3, maxLength: 64, seed: 7 },
-      }, { runsDir: RUNS, runId: method }).then((run) => {
+      trainRun(
+        numbersRecipe({
+          dataset: { eval: undefined },
+          method,
+          lora: { r: 8, alpha: 16 },
+          train: { maxSteps: 8, batchSize: 8, lr: 3e-3, seed: 7, warmupSteps: 0, logEvery: 1, evalEvery: 0 },
+        }),
+        { runsDir: RUNS, runId: method },
+      ).then((run) => {
         assert.ok(run.ok, run.error?.message ?? `see ${run.dir}/stderr.log`);
         return `${run.dir}/adapter`;
       }),

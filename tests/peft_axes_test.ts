@@ -10,21 +10,28 @@ import { readSafetensors } from "../lib/math/safetensors.ts";
 import { loadRun } from "../lib/train/run_store.ts";
 import { METHOD_PRESETS, METHODS, parseRunConfig, type RunConfigInput } from "../lib/train/run_config.ts";
 import { type RunResult, trainRun, trainRuns } from "../lib/train/train_run.ts";
-import type { TrainEvent } from "../lib/train/events.ts";
+import { ALL_LINEAR_MODULES, numbersRecipe } from "../lib/train/recipes.ts";
+import { eventsOf, type TrainEvent } from "../lib/train/events.ts";
 
 const ROOT = projectRoot();
 const RUNS = Deno.makeTempDirSync({ prefix: "ince-axes-" });
-const BASE: RunConfigInput = {
-  model: `${ROOT}/data/models/ince-tiny`,
-  dataset: { train: `${ROOT}/data/datasets/numbers-train.jsonl` },
-  lora: { r: 4, alpha: 8, dropout: 0 },
-  train: { maxSteps: 4, batchSize: 8, lr: 2e-3, seed: 7, maxLength: 48, logEvery: 1 },
-};
-const ALL_LINEAR = ["down_proj", "gate_proj", "k_proj", "o_proj", "q_proj", "up_proj", "v_proj"];
+const BASE: RunConfigInput = numbersRecipe({
+  dataset: { eval: undefined },
+  lora: { r: 4, alpha: 8 },
+  train: {
+    maxSteps: 4,
+    batchSize: 8,
+    lr: 2e-3,
+    seed: 7,
+    maxLength: 48,
+    logEvery: 1,
+    warmupSteps: 0,
+    evalEvery: 0,
+  },
+});
+const ALL_LINEAR = [...ALL_LINEAR_MODULES].sort();
 
-function of<K extends TrainEvent["event"]>(run: RunResult, k: K): Extract<TrainEvent, { event: K }>[] {
-  return run.events.filter((e) => e.event === k) as Extract<TrainEvent, { event: K }>[];
-}
+const of = <K extends TrainEvent["event"]>(run: RunResult, k: K) => eventsOf(run.events, k);
 const savedConfig = (run: RunResult) =>
   JSON.parse(Deno.readTextFileSync(`${run.end!.adapter}/adapter_config.json`));
 
@@ -109,7 +116,7 @@ const OLD: Record<string, { use_dora: boolean; use_rslora: boolean; init_lora_we
 };
 for (const [method, want] of Object.entries(OLD)) {
   CASES[method] = [{ method: method as never }, (run) => {
-    const peft = of(run, "start")[0].peft_config!;
+    const peft = of(run, "start")[0].peftConfig!;
     assert.deepEqual(
       { ...want, r: 4, lora_alpha: 8, peft_type: "LORA", target_modules: ALL_LINEAR },
       {
@@ -139,7 +146,7 @@ CASES["gaussian"] = [
 ];
 CASES["attention-only"] = [{ lora: { targetModules: ["q_proj", "v_proj"] } }, (run) => {
   assert.deepEqual([...savedConfig(run).target_modules].sort(), ["q_proj", "v_proj"]);
-  const byModule = of(run, "start")[0].params_by_module!;
+  const byModule = of(run, "start")[0].paramsByModule!;
   assert.equal(byModule.k_proj.trainable, 0);
   assert.ok(byModule.q_proj.trainable > 0);
 }];
@@ -151,23 +158,23 @@ for (
 ) {
   CASES[kind] = [{ peftType: kind as never }, (run) => {
     assert.equal(savedConfig(run).peft_type, type);
-    assert.equal(of(run, "start")[0].peft_config!.peft_type, type);
+    assert.equal(of(run, "start")[0].peftConfig!.peft_type, type);
   }];
 }
 CASES["loraplus"] = [{ optimizer: { name: "loraplus", loraplusLrRatio: 16 } }, (run) => {
-  const groups = run.end!.optimizer_groups!;
-  const a = groups.filter((g) => g.lora_A > 0), b = groups.filter((g) => g.lora_B > 0);
+  const groups = run.end!.optimizerGroups!;
+  const a = groups.filter((g) => g.loraA > 0), b = groups.filter((g) => g.loraB > 0);
   assert.ok(a.length && b.length, JSON.stringify(groups));
-  assert.ok(a.every((g) => g.lora_B === 0 && Math.abs(g.lr - 2e-3) < 1e-12), JSON.stringify(groups));
-  assert.ok(b.every((g) => g.lora_A === 0 && Math.abs(g.lr - 16 * 2e-3) < 1e-12), JSON.stringify(groups));
+  assert.ok(a.every((g) => g.loraB === 0 && Math.abs(g.lr - 2e-3) < 1e-12), JSON.stringify(groups));
+  assert.ok(b.every((g) => g.loraA === 0 && Math.abs(g.lr - 16 * 2e-3) < 1e-12), JSON.stringify(groups));
 }];
 CASES["plain adamw: one learning rate"] = [{}, (run) => {
-  assert.ok(run.end!.optimizer_groups!.every((g) => Math.abs(g.lr - 2e-3) < 1e-12));
+  assert.ok(run.end!.optimizerGroups!.every((g) => Math.abs(g.lr - 2e-3) < 1e-12));
 }];
 CASES["full"] = [{ fullFineTune: true }, (run) => {
   const start = of(run, "start")[0];
-  assert.equal(start.peft_config, null);
-  assert.equal(start.trainable_params, start.total_params);
+  assert.equal(start.peftConfig, null);
+  assert.equal(start.trainableParams, start.totalParams);
   assert.equal(run.end!.saved, "model");
 }];
 
@@ -182,9 +189,9 @@ Deno.test("each axis and combination reaches PEFT (start event and saved adapter
       const run = batch[i];
       assert.ok(run.ok, run.error ? `${run.error.kind}: ${run.error.message}` : "no end event");
       const start = of(run, "start")[0];
-      const counted = Object.values(start.params_by_module!).reduce((a, m) => a + m.trainable, 0);
-      assert.equal(counted, start.trainable_params, "per-module counts add up to PEFT's count");
-      assert.ok(run.end!.seconds_per_step! > 0 && run.end!.peak_rss_bytes! > 0);
+      const counted = Object.values(start.paramsByModule!).reduce((a, m) => a + m.trainable, 0);
+      assert.equal(counted, start.trainableParams, "per-module counts add up to PEFT's count");
+      assert.ok(run.end!.secondsPerStep! > 0 && run.end!.peakRssBytes! > 0);
       CASES[name][1](run);
     });
   }
@@ -213,13 +220,13 @@ Deno.test("the CPU allocator peak comes from PyTorch's MemTracker and a full fin
   const lora = batch[Object.keys(CASES).indexOf("lora")], full = batch[Object.keys(CASES).indexOf("full")];
   assert.ok(lora?.ok && full?.ok);
   for (const run of [lora, full]) {
-    assert.equal(run.end!.memory_source, "cpu-memtracker");
-    const parts = run.end!.memory_breakdown!;
-    assert.equal(Object.values(parts).reduce((a, b) => a + b, 0), run.end!.peak_allocated_bytes);
+    assert.equal(run.end!.memorySource, "cpu-memtracker");
+    const parts = run.end!.memoryBreakdown!;
+    assert.equal(Object.values(parts).reduce((a, b) => a + b, 0), run.end!.peakAllocatedBytes);
   }
   // AdamW keeps two fp32 moments per trainable parameter: 8 bytes each.
-  const opt = (r: RunResult) => r.end!.memory_breakdown!.optimizer_state;
-  const trainable = (r: RunResult) => of(r, "start")[0].trainable_params;
+  const opt = (r: RunResult) => r.end!.memoryBreakdown!.optimizer_state;
+  const trainable = (r: RunResult) => of(r, "start")[0].trainableParams;
   for (const r of [lora, full]) {
     assert.ok(
       Math.abs(opt(r) - 8 * trainable(r)) / (8 * trainable(r)) < 0.01,
@@ -238,7 +245,7 @@ Deno.test({
       const run = await trainRun({ ...BASE, method }, { runsDir: RUNS });
       assert.ok(run.ok, run.error?.message);
       assert.equal(savedConfig(run).use_dora, method === "qdora");
-      assert.equal(run.end!.memory_source, "cuda");
+      assert.equal(run.end!.memorySource, "cuda");
     }
   },
 });

@@ -16,9 +16,9 @@ import { matrix, randn } from "../lib/math/matrix.ts";
 
 const base = { protocol: 1 as const, time: 0 };
 const step = (s: number, loss: number) =>
-  ({ ...base, event: "step", step: s, loss, peak_memory_bytes: 0, elapsed: s, metrics: {} }) as TrainEvent;
+  ({ ...base, event: "step", step: s, loss, peakMemoryBytes: 0, elapsed: s, metrics: {} }) as TrainEvent;
 const evalAt = (s: number, loss: number) =>
-  ({ ...base, event: "eval", step: s, eval_loss: loss, metrics: {} }) as TrainEvent;
+  ({ ...base, event: "eval", step: s, evalLoss: loss, metrics: {} }) as TrainEvent;
 
 Deno.test("overfittingVerdict() names overfitting only when held-out loss rises while train loss falls", () => {
   const rising = [

@@ -6,25 +6,19 @@ import assert from "node:assert/strict";
 import { projectRoot } from "../lib/env/paths.ts";
 import { loadRun } from "../lib/train/run_store.ts";
 import type { RunConfigInput } from "../lib/train/run_config.ts";
+import { numbersRecipe } from "../lib/train/recipes.ts";
 import { type RunResult, trainRun } from "../lib/train/train_run.ts";
-import type { TrainEvent } from "../lib/train/events.ts";
+import { eventsOf, type TrainEvent } from "../lib/train/events.ts";
 
 const ROOT = projectRoot();
 const RUNS = Deno.makeTempDirSync({ prefix: "ince-runs-" });
-const BASE: RunConfigInput = {
-  model: `${ROOT}/data/models/ince-tiny`,
-  dataset: {
-    train: `${ROOT}/data/datasets/numbers-train.jsonl`,
-    eval: `${ROOT}/data/datasets/numbers-heldout.jsonl`,
-  },
-  lora: { r: 8, alpha: 16, dropout: 0 },
-  train: { maxSteps: 30, batchSize: 8, lr: 2e-3, evalEvery: 10, seed: 7, maxLength: 64 },
+const BASE: RunConfigInput = numbersRecipe({
+  lora: { r: 8, alpha: 16 },
+  train: { maxSteps: 30, batchSize: 8, lr: 2e-3, evalEvery: 10, seed: 7, warmupSteps: 0, logEvery: 1 },
   eval: { maxExamples: 8 },
-};
+});
 
-function of<K extends TrainEvent["event"]>(run: RunResult, k: K): Extract<TrainEvent, { event: K }>[] {
-  return run.events.filter((e) => e.event === k) as Extract<TrainEvent, { event: K }>[];
-}
+const of = <K extends TrainEvent["event"]>(run: RunResult, k: K) => eventsOf(run.events, k);
 
 function failure(run: RunResult): string {
   return run.error
@@ -38,17 +32,17 @@ for (const method of ["lora", "dora", "pissa"] as const) {
     assert.ok(run.ok, failure(run));
     const [start] = of(run, "start");
     assert.ok(
-      Math.abs(start.init_loss! - start.base_loss!) < 1e-4,
-      `step-0 loss ${start.init_loss} vs base ${start.base_loss}`,
+      Math.abs(start.initLoss! - start.baseLoss!) < 1e-4,
+      `step-0 loss ${start.initLoss} vs base ${start.baseLoss}`,
     );
     assert.equal(of(run, "step").length, 30);
     const evals = of(run, "eval");
     assert.equal(evals.length, 3);
     assert.ok(
-      evals[2].eval_loss! < evals[0].eval_loss!,
-      `eval loss ${evals.map((e) => e.eval_loss).join(" → ")}`,
+      evals[2].evalLoss! < evals[0].evalLoss!,
+      `eval loss ${evals.map((e) => e.evalLoss).join(" → ")}`,
     );
-    assert.ok(run.end!.train_seconds <= 120, `${run.end!.train_seconds} s`);
+    assert.ok(run.end!.trainSeconds <= 120, `${run.end!.trainSeconds} s`);
     const adapter = JSON.parse(Deno.readTextFileSync(`${run.dir}/adapter/adapter_config.json`));
     // PiSSA is saved converted to a plain LoRA adapter of twice the rank.
     assert.equal(adapter.r, method === "pissa" ? 16 : 8);
@@ -102,8 +96,8 @@ Deno.test("abort keeps events and a checkpoint; resuming reaches the uninterrupt
   assert.ok(resumed.ok, failure(resumed));
   assert.equal(of(resumed, "step")[0].step, checkpoint.step + 1);
   assert.ok(
-    Math.abs(resumed.end!.final_loss! - reference.end!.final_loss!) < 1e-3,
-    `${resumed.end!.final_loss} vs ${reference.end!.final_loss}`,
+    Math.abs(resumed.end!.finalLoss! - reference.end!.finalLoss!) < 1e-3,
+    `${resumed.end!.finalLoss} vs ${reference.end!.finalLoss}`,
   );
 });
 
@@ -115,7 +109,7 @@ Deno.test("torchrun with 2 CPU processes (gloo) completes and logs once per step
     launcher: { kind: "torchrun", nproc: 2 },
   }, { runsDir: RUNS, env: { OMP_NUM_THREADS: "1" } });
   assert.ok(run.ok, failure(run));
-  assert.equal(of(run, "start")[0].world_size, 2);
+  assert.equal(of(run, "start")[0].worldSize, 2);
   assert.deepEqual(of(run, "step").map((s) => s.step), [1, 2, 3, 4, 5, 6]);
 });
 

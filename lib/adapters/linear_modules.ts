@@ -8,13 +8,13 @@ import {
   type DownloadOptions,
   downloadSnapshot,
   fetchRepoFile,
+  hubOffline,
+  isLocalModel,
   resolveModel,
   resolveTree,
-} from "../hub/download.ts";
-import { hubCacheDir, hubOffline } from "../hub/hub_env.ts";
-import { safetensorsHeader } from "../hub/model_info.ts";
+  safetensorsHeader,
+} from "../hub/mod.ts";
 import { readSafetensorsHeader, type SafetensorsHeader } from "../math/safetensors.ts";
-import { repoFolderName } from "../hub/repo_id.ts";
 import { adapterMatrixParams } from "./lora.ts";
 
 /** One linear layer of a decoder block. */
@@ -91,8 +91,7 @@ export async function listLinearModules(
   model: string,
   options: ListLinearModulesOptions = {},
 ): Promise<LinearModules> {
-  const isPath = model.startsWith(".") || model.startsWith("/"); // resolveModel's rule
-  const folder = isPath ? await resolveModel(model) : await _cachedSnapshot(model, options);
+  const folder = isLocalModel(model) ? await resolveModel(model) : await _cachedSnapshot(model, options);
   const source = folder ? _folder(folder) : await _hub(model, options);
   let shards = ["model.safetensors"];
   if (source.files.includes(_INDEX)) {
@@ -216,10 +215,7 @@ function _folder(dir: string): _Source {
 }
 
 async function _hub(repo: string, options: ListLinearModulesOptions): Promise<_Source> {
-  const env = options.env ?? Deno.env.toObject();
-  const storage = `${options.cacheDir ?? hubCacheDir(env)}/${repoFolderName(repo, "model")}`;
-  const revision = options.revision ?? "main";
-  const { hub, auth, commit, tree } = await resolveTree(repo, "model", storage, revision, options, env);
+  const { hub, auth, commit, tree } = await resolveTree(repo, { ...options, type: "model" });
   const ref = (path: string) => ({ hub, repo, type: "model" as const, commit, path, auth });
   return {
     where: `${repo} (${commit.slice(0, 8)})`,

@@ -217,8 +217,3 @@ function _fromCache(repo: string, type: RepoType, options: DownloadOptions): Sna
   if (files.length === 0) throw miss(`no cached file matches the patterns`);
   return { path: snapshot, commit, files, downloaded: [], requests: 0 };
 }
-
-// Kept for lib/adapters/linear_modules.ts, which imports these two from here; remove both lines (and
-// _compat.ts) once it imports fetchRepoFile and resolveTree(repo, options) from ./mod.ts (issue #22).
-export { fetchRepoFile } from "./hub_http.ts";
-export { resolveTree } from "./_compat.ts";

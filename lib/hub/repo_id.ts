@@ -79,24 +79,5 @@ export function checkRepoFilePath(path: string): string {
   return path;
 }
 
-/**
- * Whether a model argument names a local folder rather than a Hub repo id. The one rule: a path starts
- * with `.` or `/` (`./data/models/ince-tiny`, `/models/qwen`); anything else is a Hub id
- * (`Qwen/Qwen2.5-0.5B-Instruct`). The two cannot be confused, since a repo id starts with a letter or
- * digit ({@linkcode checkRepoId}).
- *
- * @param model A folder path or a Hub repo id.
- * @returns True for a local path.
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { isLocalModel } from "./repo_id.ts";
- * assert.equal(isLocalModel("./data/models/ince-tiny"), true);
- * assert.equal(isLocalModel("/models/qwen"), true);
- * assert.equal(isLocalModel("Qwen/Qwen2.5-0.5B-Instruct"), false);
- * ```
- */
-export function isLocalModel(model: string): boolean {
-  return model.startsWith(".") || model.startsWith("/");
-}
+/** Whether a model argument names a local folder rather than a Hub repo id (the one rule lives in `lib/util/model_source.ts`). */
+export { isLocalModel } from "../util/model_source.ts";

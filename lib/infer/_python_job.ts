@@ -6,40 +6,59 @@
  *
  * @module
  */
+import { z } from "zod";
 import { projectRoot, pythonPath } from "../env/paths.ts";
-export { absPath, modelArg } from "../util/fs.ts";
+import { spawnJsonLines } from "../util/json_lines_process.ts";
+export { absPath } from "../util/fs.ts";
+export { modelArg } from "../util/model_source.ts";
 
 /**
- * Runs `lib/infer/python/<script>` with a JSON job on stdin and returns its JSON answer.
+ * Runs `lib/infer/python/<script>` with a JSON job on stdin and returns its JSON answer (the last JSON
+ * line of its stdout), checked against `schema` when one is given.
  *
  * @param script The script's file name in `lib/infer/python/`.
  * @param job The job, sent as JSON.
  * @param what What is being done, for the error (e.g. `"Generation with data/models/ince-tiny"`).
- * @returns The parsed last line of the script's stdout.
- * @throws {Error} `<what> failed: <the last stderr line>` when the script fails or answers nothing.
+ * @param schema The answer's zod schema (default: any JSON object).
+ * @returns The answer.
+ * @throws {Error} `<what> failed: <the last stderr line>` when the script fails, answers nothing, or
+ * answers something that does not match the schema.
  *
  * @example
  * ```ts ignore
+ * import { z } from "zod";
  * import { runPythonJob } from "./_python_job.ts";
- * const { answers } = await runPythonJob<{ answers: string[] }>("generate.py", job, "Generation with m");
+ * const job = { model: "/abs/data/models/ince-tiny", prompts: ["2+2="] };
+ * const { answers } = await runPythonJob("generate.py", job, "Generation", z.object({ answers: z.array(z.string()) }));
  * ```
  */
-export async function runPythonJob<T>(script: string, job: unknown, what: string): Promise<T> {
-  const child = new Deno.Command(pythonPath(), {
+export async function runPythonJob<T = Record<string, unknown>>(
+  script: string,
+  job: unknown,
+  what: string,
+  schema?: z.ZodType<T>,
+): Promise<T> {
+  const p = spawnJsonLines({
+    command: pythonPath(),
     args: [`${projectRoot()}/lib/infer/python/${script}`],
-    stdin: "piped",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  const w = child.stdin.getWriter();
-  await w.write(new TextEncoder().encode(JSON.stringify(job)));
-  await w.close();
-  const out = await child.output();
-  const last = (bytes: Uint8Array) => new TextDecoder().decode(bytes).trim().split("\n").at(-1) ?? "";
-  if (!out.success) throw new Error(`${what} failed: ${last(out.stderr)}`);
+    job,
+    schema: (schema ?? z.record(z.string(), z.unknown())) as z.ZodType<T>,
+    where: `${script}'s answer`,
+    otherLines: "skip",
+  });
+  let answer: T | undefined;
+  let bad: Error | undefined;
   try {
-    return JSON.parse(last(out.stdout)) as T;
-  } catch {
-    throw new Error(`${what} failed: ${script} gave no JSON answer (last log line: ${last(out.stderr)}).`);
+    for await (const line of p.lines) answer = line;
+  } catch (e) {
+    bad = e as Error; // keep reading the status: a failed script explains itself on stderr
   }
+  const { status, stderrTail } = await p.finished.catch(() => ({ status: null, stderrTail: p.stderrTail }));
+  const last = stderrTail.at(-1) ?? "";
+  if (status && !status.success) throw new Error(`${what} failed: ${last}`);
+  if (bad) throw new Error(`${what} failed: ${bad.message}`);
+  if (answer === undefined) {
+    throw new Error(`${what} failed: ${script} gave no JSON answer (last log line: ${last}).`);
+  }
+  return answer;
 }

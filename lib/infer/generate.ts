@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { z } from "zod";
 import { absPath, modelArg, runPythonJob } from "./_python_job.ts";
 import type { Message } from "../data/load_dataset.ts";
 
@@ -27,6 +28,9 @@ export interface GenerateOptions {
  * @example Before and after
  * ```ts ignore
  * import { generate } from "./generate.ts";
+ * import { trainRun } from "../train/train_run.ts";
+ * import { numbersRecipe } from "../train/recipes.ts";
+ * const run = await trainRun(numbersRecipe({ train: { maxSteps: 30 } }));
  * const before = await generate("data/models/ince-tiny", ["Write 47 in Turkish words."]);
  * const after = await generate("data/models/ince-tiny", ["Write 47 in Turkish words."], { adapter: `${run.dir}/adapter` });
  * ```
@@ -43,6 +47,11 @@ export async function generate(
     prompts,
     maxNewTokens: options.maxNewTokens ?? 32,
   };
-  return (await runPythonJob<{ answers: string[] }>("generate.py", job, `Generation with ${model}${adapter}`))
+  return (await runPythonJob(
+    "generate.py",
+    job,
+    `Generation with ${model}${adapter}`,
+    z.object({ answers: z.array(z.string()) }),
+  ))
     .answers;
 }

@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { z } from "zod";
 import { basename, dirname } from "node:path";
 import type { Message } from "../data/load_dataset.ts";
 import { exists } from "../util/fs.ts";
@@ -174,6 +175,9 @@ function _same(a: string, b: string): boolean {
  * @example Merge a run's adapter, then ask the merged model without PEFT
  * ```ts ignore
  * import { generate, mergeAdapter } from "./mod.ts";
+ * import { trainRun } from "../train/train_run.ts";
+ * import { numbersRecipe } from "../train/recipes.ts";
+ * const run = await trainRun(numbersRecipe({ train: { maxSteps: 30 } }));
  * const merged = await mergeAdapter({ model: "data/models/ince-tiny", adapter: `${run.dir}/adapter`, out: `${run.dir}/merged` });
  * console.log(merged.files, merged.mergeSeconds);
  * console.log(await generate(merged.dir, ["Write 47 in Turkish words."]));
@@ -202,10 +206,11 @@ export async function mergeAdapter(options: MergeAdapterOptions): Promise<Merged
   Deno.mkdirSync(dirname(outAbs), { recursive: true });
   const staging = `${dirname(outAbs)}/.${basename(outAbs)}.merging-${crypto.randomUUID().slice(0, 8)}`;
   try {
-    const answer = await runPythonJob<{ mergeSeconds: number; dtype: string }>(
+    const answer = await runPythonJob(
       "merge.py",
       { task: "merge", model: modelArg(model), adapter: absPath(adapter), out: staging },
       `Merging ${adapter} into ${model}`,
+      z.object({ mergeSeconds: z.number(), dtype: z.string() }),
     );
     if (exists(outAbs)) Deno.removeSync(outAbs, { recursive: true });
     Deno.renameSync(staging, outAbs);
@@ -237,7 +242,8 @@ export async function mergeAdapter(options: MergeAdapterOptions): Promise<Merged
  * ```ts ignore
  * import assert from "node:assert/strict";
  * import { compareMergedLogits } from "./merge.ts";
- * const c = await compareMergedLogits({ model, adapter, merged: merged.dir, prompts: ["Write 7 in English words."] });
+ * const model = "data/models/ince-tiny", adapter = "runs/my-run/adapter", merged = "runs/my-run/merged";
+ * const c = await compareMergedLogits({ model, adapter, merged, prompts: ["Write 7 in English words."] });
  * assert.ok(c.maxAbsDiff < 1e-4);
  * assert.deepEqual(c.answersMerged, c.answersUnmerged);
  * ```
@@ -245,12 +251,7 @@ export async function mergeAdapter(options: MergeAdapterOptions): Promise<Merged
 export async function compareMergedLogits(options: CompareMergedOptions): Promise<MergedComparison> {
   const { model, adapter, merged, prompts } = options;
   adapterFolder(adapter);
-  const r = await runPythonJob<{
-    perPrompt: number[];
-    basePerPrompt: number[];
-    answersUnmerged: string[];
-    answersMerged: string[];
-  }>(
+  const r = await runPythonJob(
     "merge.py",
     {
       task: "compare",
@@ -261,6 +262,12 @@ export async function compareMergedLogits(options: CompareMergedOptions): Promis
       maxNewTokens: options.maxNewTokens ?? 24,
     },
     `Comparing ${merged} with ${model} + ${adapter}`,
+    z.object({
+      perPrompt: z.array(z.number()),
+      basePerPrompt: z.array(z.number()),
+      answersUnmerged: z.array(z.string()),
+      answersMerged: z.array(z.string()),
+    }),
   );
   return {
     maxAbsDiff: Math.max(0, ...r.perPrompt),

@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { z } from "zod";
 import { absPath, modelArg, runPythonJob } from "./_python_job.ts";
 import { type Dataset, loadDataset, type Message } from "../data/load_dataset.ts";
 
@@ -22,15 +23,17 @@ export interface ScoredModel {
 export type ScoreExample = { prompt: string | Message[]; answer: string } | { text: string };
 
 /** What {@linkcode scoreModels} measured for one model. */
-export interface ModelScore {
+export const ModelScoreSchema = z.object({
   /** Mean cross-entropy per answer token (nats). */
-  loss: number;
+  loss: z.number(),
   /** Share of greedy answers (continuations, for a text) equal to the expected one (after trimming). */
-  exactMatch: number;
-  answers: string[];
+  exactMatch: z.number(),
+  answers: z.array(z.string()),
   /** Each example's mean loss per answer token (for paired comparisons between models). */
-  losses: number[];
-}
+  losses: z.array(z.number()),
+});
+/** What {@linkcode scoreModels} measured for one model. */
+export type ModelScore = z.infer<typeof ModelScoreSchema>;
 
 /**
  * Scores each model on the same examples.
@@ -58,7 +61,8 @@ export async function scoreModels(models: ScoredModel[], examples: ScoreExample[
     examples,
   };
   const what = `Scoring ${models.map((m) => m.model + (m.adapter ? ` + ${m.adapter}` : "")).join(", ")}`;
-  return (await runPythonJob<{ results: ModelScore[] }>("score.py", job, what)).results;
+  return (await runPythonJob("score.py", job, what, z.object({ results: z.array(ModelScoreSchema) })))
+    .results;
 }
 
 /**

@@ -10,7 +10,8 @@ import { INCE_KERNEL, readNotebook } from "./read_notebook.ts";
 import { injectParameters } from "./inject_parameters.ts";
 import { writeNotebook } from "./write_notebook.ts";
 import { findNotebooks } from "./find_notebooks.ts";
-import { readLines } from "../util/lines.ts";
+import { z } from "zod";
+import { spawnJsonLines } from "../util/json_lines_process.ts";
 
 /** Options for {@linkcode runNotebooks}. */
 export interface RunNotebooksOptions {
@@ -31,33 +32,40 @@ export interface RunNotebooksOptions {
 }
 
 /** Why a notebook failed. */
-export interface NotebookError {
+export const NotebookErrorSchema = z.object({
   /** 0-based index of the cell in `cells`, or null when the kernel never ran a cell. */
-  index: number | null;
-  kind: "error" | "timeout" | "dead-kernel" | "kernel";
-  ename: string;
-  evalue: string;
+  index: z.number().int().nullable(),
+  kind: z.enum(["error", "timeout", "dead-kernel", "kernel"]),
+  ename: z.string(),
+  evalue: z.string(),
   /** First line of the error. */
-  message: string;
+  message: z.string(),
   /** First non-empty line of the failing cell's source. */
-  source?: string;
-}
+  source: z.string().optional(),
+});
+/** Why a notebook failed. */
+export type NotebookError = z.infer<typeof NotebookErrorSchema>;
 
+const _result = {
+  notebook: z.string(),
+  ok: z.boolean(),
+  /** The executed copy (written also when a cell failed). */
+  out: z.string(),
+  html: z.string().nullable(),
+  error: NotebookErrorSchema.nullable(),
+};
+
+/** One event from the runner (`python/run_notebooks.py`), checked line by line. */
+export const RunEventSchema = z.discriminatedUnion("event", [
+  z.object({ event: z.literal("start"), notebook: z.string(), cells: z.number().int() }),
+  z.object({ event: z.literal("cell"), notebook: z.string(), index: z.number().int(), seconds: z.number() }),
+  z.object({ event: z.literal("done"), ..._result }),
+]);
 /** One event from the runner. */
-export type RunEvent =
-  | { event: "start"; notebook: string; cells: number }
-  | { event: "cell"; notebook: string; index: number; seconds: number }
-  | NotebookResult & { event: "done" };
+export type RunEvent = z.infer<typeof RunEventSchema>;
 
 /** The outcome for one notebook. */
-export interface NotebookResult {
-  notebook: string;
-  ok: boolean;
-  /** The executed copy (written also when a cell failed). */
-  out: string;
-  html: string | null;
-  error: NotebookError | null;
-}
+export type NotebookResult = Omit<Extract<RunEvent, { event: "done" }>, "event">;
 
 /**
  * Expands paths to notebooks ({@linkcode findNotebooks}: folders recursively) and checks each file can
@@ -68,8 +76,12 @@ export interface NotebookResult {
  * @throws {Error} The first problem, as one line naming the file.
  *
  * @example
- * ```ts ignore
- * const files = collectNotebooks(["notebooks/00-first-time-beginner"]);
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { projectRoot } from "../env/paths.ts";
+ * import { collectNotebooks } from "./run_notebooks.ts";
+ * const files = collectNotebooks([`${projectRoot()}/notebooks/00-first-time-beginner`]);
+ * assert.ok(files.some((f) => f.endsWith("00-first-fine-tune.ipynb")));
  * ```
  */
 export function collectNotebooks(paths: string[]): string[] {
@@ -121,34 +133,28 @@ export async function runNotebooks(
     settle_ms: options.settleMs ?? 100,
     kernel: INCE_KERNEL,
   };
-  const child = new Deno.Command(python, {
+  const runner = spawnJsonLines({
+    command: python,
     args: [`${projectRoot()}/lib/notebook/python/run_notebooks.py`],
-    stdin: "piped",
-    stdout: "piped",
-    stderr: "piped",
-    env: { PYTHONUNBUFFERED: "1", ...options.env },
-  }).spawn();
-  const writer = child.stdin.getWriter();
-  await writer.write(new TextEncoder().encode(JSON.stringify(job)));
-  await writer.close();
-
-  const stderrText = new Response(child.stderr).text();
+    job,
+    schema: RunEventSchema,
+    where: "the notebook runner",
+    env: options.env,
+  });
   const results: NotebookResult[] = [];
-  for await (const line of readLines(child.stdout)) {
-    const event = JSON.parse(line) as RunEvent;
+  for await (const event of runner.lines) {
     options.onEvent?.(event);
     if (event.event === "done") {
       const { event: _, ...result } = event;
       results.push(result);
     }
   }
-  const status = await child.status;
-  const stderr = await stderrText;
+  const { status, stderrTail } = await runner.finished;
   if (tmp) Deno.removeSync(tmp, { recursive: true });
   if (results.length !== notebooks.length) {
     throw new Error(
       `The notebook runner stopped early (exit ${status.code}) after ${results.length} of ${notebooks.length} notebooks:\n` +
-        stderr.trim().split("\n").slice(-10).join("\n"),
+        stderrTail.slice(-10).join("\n"),
     );
   }
   return results;
@@ -162,12 +168,13 @@ export async function runNotebooks(
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { describeFailure } from "./run_notebooks.ts";
  * const line = describeFailure({
  *   notebook: "a.ipynb", ok: false, out: "out/a.ipynb", html: null,
  *   error: { index: 2, kind: "error", ename: "Error", evalue: "boom", message: "boom" },
  * });
- * console.log(line); // "a.ipynb: cell 3 (index 2) failed: Error: boom"
+ * assert.equal(line, "a.ipynb: cell 3 (index 2) failed: Error: boom");
  * ```
  */
 export function describeFailure(result: NotebookResult): string {

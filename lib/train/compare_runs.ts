@@ -5,7 +5,7 @@
  */
 import type { RunConfigInput } from "./run_config.ts";
 import { type RunResult, type TrainRunOptions, trainRuns } from "./train_run.ts";
-import type { TrainEvent } from "./events.ts";
+import { eventsOf, type TrainEvent } from "./events.ts";
 import { exceedsNoise, formatMeanSd, type MeanSd, meanSd } from "../math/stats.ts";
 
 /** One row of the comparison table. */
@@ -45,32 +45,34 @@ export interface ComparisonRow {
  *
  * @example
  * ```ts ignore
- * const row = summarizeRun("lora", await trainRun(config));
+ * import { summarizeRun } from "./compare_runs.ts";
+ * import { numbersRecipe } from "./recipes.ts";
+ * import { trainRun } from "./train_run.ts";
+ * const row = summarizeRun("lora", await trainRun(numbersRecipe()));
  * ```
  */
 export function summarizeRun(
   name: string,
   run: Pick<RunResult, "events" | "config" | "dir" | "ok">,
 ): ComparisonRow {
-  const find = <K extends TrainEvent["event"]>(k: K) =>
-    run.events.filter((e) => e.event === k) as Extract<TrainEvent, { event: K }>[];
-  const start = find("start")[0], end = find("end")[0], evals = find("eval"), steps = find("step");
+  const start = eventsOf(run.events, "start")[0], end = eventsOf(run.events, "end")[0];
+  const evals = eventsOf(run.events, "eval"), steps = eventsOf(run.events, "step");
   return {
     name,
     method: run.config.method,
     seed: run.config.train.seed,
     ok: run.ok,
-    trainableParams: start?.trainable_params ?? null,
-    secondsPerStep: end && end.steps ? end.train_seconds / end.steps : null,
-    trainSecondsPerStep: end?.seconds_per_step ?? null,
-    peakMemoryBytes: end?.peak_memory_bytes ?? steps.at(-1)?.peak_memory_bytes ?? null,
-    peakAllocatedBytes: end?.peak_allocated_bytes ?? null,
-    peakRssBytes: end?.peak_rss_bytes ?? null,
-    initSeconds: start?.init_seconds ?? null,
-    memoryBreakdown: end?.memory_breakdown ?? null,
+    trainableParams: start?.trainableParams ?? null,
+    secondsPerStep: end && end.steps ? end.trainSeconds / end.steps : null,
+    trainSecondsPerStep: end?.secondsPerStep ?? null,
+    peakMemoryBytes: end?.peakMemoryBytes ?? steps.at(-1)?.peakMemoryBytes ?? null,
+    peakAllocatedBytes: end?.peakAllocatedBytes ?? null,
+    peakRssBytes: end?.peakRssBytes ?? null,
+    initSeconds: start?.initSeconds ?? null,
+    memoryBreakdown: end?.memoryBreakdown ?? null,
     finalTrainLoss: steps.at(-1)?.loss ?? null,
-    finalEvalLoss: evals.at(-1)?.eval_loss ?? null,
-    exactMatch: evals.at(-1)?.exact_match ?? null,
+    finalEvalLoss: evals.at(-1)?.evalLoss ?? null,
+    exactMatch: evals.at(-1)?.exactMatch ?? null,
     runDir: run.dir,
   };
 }
@@ -122,6 +124,8 @@ export interface CompareRunsOptions extends Omit<TrainRunOptions, "onEvent" | "r
  * @example LoRA vs DoRA vs PiSSA, three seeds each
  * ```ts ignore
  * import { compareRuns, summarizeSeeds } from "./compare_runs.ts";
+ * import { numbersRecipe } from "./recipes.ts";
+ * const base = numbersRecipe({ train: { maxSteps: 100 } });
  * const rows = await compareRuns(base, { lora: {}, dora: { adapter: "dora" }, pissa: { init: "pissa" } }, { seeds: [0, 1, 2] });
  * console.table(summarizeSeeds(rows));
  * ```
@@ -271,12 +275,12 @@ export function describeSeeds(
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { describeComparison } from "./compare_runs.ts";
  * const row = (name: string, loss: number) => ({ name, method: name, seed: 0, ok: true, trainableParams: 100,
  *   secondsPerStep: 0.2, trainSecondsPerStep: 0.1, peakMemoryBytes: 1e9, peakAllocatedBytes: null, peakRssBytes: null,
  *   initSeconds: 0, memoryBreakdown: null, finalTrainLoss: 2, finalEvalLoss: loss, exactMatch: 0.5, runDir: "runs/x" });
- * console.log(describeComparison([row("lora", 3), row("dora", 3.03)]).at(-1));
- * // The final eval losses are within 1.0% of each other: at this scale the methods tie.
+ * assert.match(describeComparison([row("lora", 3), row("dora", 3.03)]).at(-1)!, /within 1\.0% .* tie/);
  * ```
  */
 export function describeComparison(

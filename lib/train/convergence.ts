@@ -4,9 +4,7 @@
  *
  * @module
  */
-import type { TrainEvent } from "./events.ts";
-
-type _Step = Extract<TrainEvent, { event: "step" }>;
+import { eventsOf, type TrainEvent } from "./events.ts";
 
 /**
  * The first logged step whose training loss is at or below `threshold` (null if the run never got there).
@@ -20,13 +18,13 @@ type _Step = Extract<TrainEvent, { event: "step" }>;
  * import assert from "node:assert/strict";
  * import { stepsToLoss } from "./convergence.ts";
  * const step = (s: number, loss: number) => ({ event: "step" as const, protocol: 1 as const, time: 0, step: s, loss,
- *   peak_memory_bytes: 0, elapsed: 0, metrics: {} });
+ *   peakMemoryBytes: 0, elapsed: 0, metrics: {} });
  * assert.equal(stepsToLoss([step(1, 5), step(5, 3.9), step(10, 3)], 4), 5);
  * assert.equal(stepsToLoss([step(1, 5)], 4), null);
  * ```
  */
 export function stepsToLoss(events: readonly TrainEvent[], threshold: number): number | null {
-  const hit = events.find((e): e is _Step => e.event === "step" && e.loss <= threshold);
+  const hit = eventsOf(events, "step").find((e) => e.loss <= threshold);
   return hit ? hit.step : null;
 }
 
@@ -42,11 +40,11 @@ export function stepsToLoss(events: readonly TrainEvent[], threshold: number): n
  * import assert from "node:assert/strict";
  * import { lossAtStep } from "./convergence.ts";
  * const step = (s: number, loss: number) => ({ event: "step" as const, protocol: 1 as const, time: 0, step: s, loss,
- *   peak_memory_bytes: 0, elapsed: 0, metrics: {} });
+ *   peakMemoryBytes: 0, elapsed: 0, metrics: {} });
  * assert.equal(lossAtStep([step(1, 5), step(5, 3.9), step(10, 3)], 7), 3.9);
  * ```
  */
 export function lossAtStep(events: readonly TrainEvent[], step: number): number | null {
-  const before = events.filter((e): e is _Step => e.event === "step" && e.step <= step);
+  const before = eventsOf(events, "step").filter((e) => e.step <= step);
   return before.at(-1)?.loss ?? null;
 }

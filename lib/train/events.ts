@@ -1,11 +1,13 @@
 /**
- * The trainer's events (protocol 1), one JSON object per line, as zod schemas.
+ * The trainer's events, one JSON object per line, as zod schemas. Protocol 2 (today's) names fields in
+ * camelCase like the run config and the comparison rows; protocol 1 (recorded runs from before) used
+ * snake_case and is read by renaming its fields ({@linkcode parseEvent}).
  *
  * @module
  */
 import { z } from "zod";
 
-const base = { protocol: z.literal(1), time: z.number() };
+const base = { protocol: z.union([z.literal(1), z.literal(2)]), time: z.number() };
 const num = z.number().nullable().optional();
 
 /** Every event the trainer emits. */
@@ -18,24 +20,24 @@ export const TrainEventSchema = z.discriminatedUnion("event", [
     dtype: z.string(),
     method: z.string(),
     stage: z.string(),
-    total_params: z.number(),
-    trainable_params: z.number(),
-    train_examples: z.number(),
-    eval_examples: z.number(),
+    totalParams: z.number(),
+    trainableParams: z.number(),
+    trainExamples: z.number(),
+    evalExamples: z.number(),
     /** Loss of a few training examples before the adapter was added … */
-    base_loss: z.number().nullable(),
+    baseLoss: z.number().nullable(),
     /** … and right after (equal: the adapter starts as a no-op). */
-    init_loss: z.number().nullable(),
-    world_size: z.number(),
-    run_dir: z.string(),
+    initLoss: z.number().nullable(),
+    worldSize: z.number(),
+    runDir: z.string(),
     /** The PEFT config actually used (`LoraConfig.to_dict()`, …); null for a full fine-tune. */
-    peft_config: z.record(z.string(), z.unknown()).nullable().optional(),
+    peftConfig: z.record(z.string(), z.unknown()).nullable().optional(),
     /** The module names the adapter wraps, resolved by PEFT (e.g. "all-linear" → the list). */
-    target_modules: z.array(z.string()).optional(),
+    targetModules: z.array(z.string()).optional(),
     /** Trainable and total parameters per module type (q_proj, embed_tokens, prompt_encoder, …). */
-    params_by_module: z.record(z.string(), z.object({ trainable: z.number(), total: z.number() })).optional(),
+    paramsByModule: z.record(z.string(), z.object({ trainable: z.number(), total: z.number() })).optional(),
     /** How long the adapter's initialisation took (PiSSA's SVDs, OLoRA's QRs), in seconds. */
-    init_seconds: num,
+    initSeconds: num,
   }),
   z.object({
     event: z.literal("step"),
@@ -44,16 +46,16 @@ export const TrainEventSchema = z.discriminatedUnion("event", [
     loss: z.number(),
     /** Tokens seen so far (the trainer's cumulative count; absent in older recorded runs). */
     tokens: num,
-    learning_rate: num,
-    grad_norm: num,
-    tokens_per_second: num,
-    samples_per_second: num,
+    learningRate: num,
+    gradNorm: num,
+    tokensPerSecond: num,
+    samplesPerSecond: num,
     /** Compatibility: the GPU allocator's peak on a GPU, the process's peak RSS on a CPU (see below). */
-    peak_memory_bytes: z.number(),
+    peakMemoryBytes: z.number(),
     /** The torch allocator's peak of live tensor bytes (GPU: max_memory_allocated; CPU: measured once, see `end`). */
-    peak_allocated_bytes: num,
+    peakAllocatedBytes: num,
     /** The trainer process's resident memory (RSS), the highest sample of this run so far. */
-    peak_rss_bytes: num,
+    peakRssBytes: num,
     elapsed: z.number(),
     epoch: num,
     metrics: z.record(z.string(), z.number().nullable()).default({}),
@@ -62,8 +64,8 @@ export const TrainEventSchema = z.discriminatedUnion("event", [
     event: z.literal("eval"),
     ...base,
     step: z.number(),
-    eval_loss: num,
-    exact_match: num,
+    evalLoss: num,
+    exactMatch: num,
     metrics: z.record(z.string(), z.number().nullable()).default({}),
   }),
   z.object({ event: z.literal("checkpoint"), ...base, step: z.number(), path: z.string() }),
@@ -71,34 +73,34 @@ export const TrainEventSchema = z.discriminatedUnion("event", [
     event: z.literal("end"),
     ...base,
     steps: z.number(),
-    final_loss: num,
-    eval_loss: num,
-    train_seconds: z.number(),
-    train_runtime: num,
+    finalLoss: num,
+    evalLoss: num,
+    trainSeconds: z.number(),
+    trainRuntime: num,
     adapter: z.string(),
-    converted_to_lora: z.boolean(),
+    convertedToLora: z.boolean(),
     /** Compatibility: as in `step`. */
-    peak_memory_bytes: z.number(),
+    peakMemoryBytes: z.number(),
     /** What was saved in `adapter`: an adapter, or the whole model (full fine-tune). */
     saved: z.enum(["adapter", "model"]).optional(),
     /** Mean seconds of one optimizer step (forward, backward, update), without evaluation or saving. */
-    seconds_per_step: num,
+    secondsPerStep: num,
     /** Seconds spent evaluating (held-out loss and exact-match generation). */
-    eval_seconds: num,
+    evalSeconds: num,
     /**
      * Allocator peak of live tensor bytes: on a GPU torch.cuda.max_memory_allocated over the run; on a
      * CPU the peak during one steady-state step measured by PyTorch's MemTracker (which also fills
      * `memory_breakdown`).
      */
-    peak_allocated_bytes: num,
+    peakAllocatedBytes: num,
     /** Where `peak_allocated_bytes` comes from: "cuda", "cpu-memtracker", or null. */
-    memory_source: z.string().nullable().optional(),
+    memorySource: z.string().nullable().optional(),
     /** At the allocator peak: bytes of parameters, buffers, gradients, activations, temporaries, optimizer state. */
-    memory_breakdown: z.record(z.string(), z.number()).nullable().optional(),
-    peak_rss_bytes: num,
+    memoryBreakdown: z.record(z.string(), z.number()).nullable().optional(),
+    peakRssBytes: num,
     /** The optimizer's parameter groups: initial learning rate, parameters, and how many are LoRA A / B. */
-    optimizer_groups: z.array(
-      z.object({ lr: z.number(), params: z.number(), lora_A: z.number(), lora_B: z.number() }),
+    optimizerGroups: z.array(
+      z.object({ lr: z.number(), params: z.number(), loraA: z.number(), loraB: z.number() }),
     )
       .optional(),
   }),
@@ -116,7 +118,7 @@ export const TrainEventSchema = z.discriminatedUnion("event", [
 export type TrainEvent = z.infer<typeof TrainEventSchema>;
 
 /**
- * Parses one events line.
+ * Parses one events line (protocol 2, or a recorded protocol-1 line, whose snake_case fields are renamed).
  *
  * @param line A JSON line from the trainer.
  * @param where Where it came from, for errors (e.g. `events.jsonl:3`).
@@ -125,9 +127,13 @@ export type TrainEvent = z.infer<typeof TrainEventSchema>;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parseEvent } from "./events.ts";
- * const e = parseEvent('{"event":"checkpoint","protocol":1,"time":0,"step":3,"path":"c/checkpoint-3"}', "test");
- * console.log(e.event); // "checkpoint"
+ * const e = parseEvent('{"event":"eval","protocol":2,"time":0,"step":3,"evalLoss":1.5}', "test");
+ * assert.equal(e.event === "eval" && e.evalLoss, 1.5);
+ * const old = parseEvent('{"event":"eval","protocol":1,"time":0,"step":3,"eval_loss":1.5}', "recorded");
+ * assert.equal(old.event === "eval" && old.evalLoss, 1.5);
+ * assert.throws(() => parseEvent('{"event":"eval","protocol":2,"time":0}', "x:1"), /x:1: bad event, field step/);
  * ```
  */
 export function parseEvent(line: string, where: string): TrainEvent {
@@ -137,10 +143,59 @@ export function parseEvent(line: string, where: string): TrainEvent {
   } catch {
     throw new Error(`${where}: not a JSON event: ${line.slice(0, 120)}`);
   }
-  const parsed = TrainEventSchema.safeParse(json);
+  const parsed = TrainEventSchema.safeParse(_fromProtocol1(json));
   if (!parsed.success) {
     const i = parsed.error.issues[0];
     throw new Error(`${where}: bad event, field ${i.path.join(".")}: ${i.message}`);
   }
   return parsed.data;
+}
+
+/** `peak_memory_bytes` → `peakMemoryBytes` (the trainer's `camel()` does the same for protocol 2). */
+function _camel(name: string): string {
+  return name.replace(/_([A-Za-z0-9])/g, (_, c: string) => c.toUpperCase());
+}
+
+/** A protocol-1 event with its field names renamed (records' keys are data and stay). */
+function _fromProtocol1(json: unknown): unknown {
+  if (typeof json !== "object" || json === null || (json as { protocol?: unknown }).protocol !== 1) {
+    return json;
+  }
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(json)) out[_camel(k)] = v;
+  if (Array.isArray(out.optimizerGroups)) {
+    out.optimizerGroups = out.optimizerGroups.map((g: Record<string, unknown>) =>
+      Object.fromEntries(Object.entries(g).map(([k, v]) => [_camel(k), v]))
+    );
+  }
+  return out;
+}
+
+/** The event of one kind, e.g. `EventOf<"step">`. */
+export type EventOf<K extends TrainEvent["event"]> = Extract<TrainEvent, { event: K }>;
+
+/**
+ * The events of one kind, typed (the one place events are filtered by kind).
+ *
+ * @param events A run's events.
+ * @param kind `"start"`, `"step"`, `"eval"`, `"checkpoint"`, `"end"` or `"error"`.
+ * @returns Those events, in order, typed as that kind.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { eventsOf, parseEvent } from "./events.ts";
+ * const events = [
+ *   parseEvent('{"event":"checkpoint","protocol":1,"time":0,"step":3,"path":"c/checkpoint-3"}', "a"),
+ *   parseEvent('{"event":"checkpoint","protocol":1,"time":1,"step":6,"path":"c/checkpoint-6"}', "b"),
+ * ];
+ * assert.deepEqual(eventsOf(events, "checkpoint").map((e) => e.step), [3, 6]);
+ * assert.equal(eventsOf(events, "end").length, 0);
+ * ```
+ */
+export function eventsOf<K extends TrainEvent["event"]>(
+  events: readonly TrainEvent[],
+  kind: K,
+): EventOf<K>[] {
+  return events.filter((e): e is EventOf<K> => e.event === kind);
 }

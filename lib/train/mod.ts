@@ -19,3 +19,4 @@ export * from "./convergence.ts";
 export * from "./model_shape.ts";
 export * from "./memory_estimate.ts";
 export * from "./recorded_gpu_runs.ts";
+export * from "./recipes.ts";

@@ -3,7 +3,7 @@
  *
  * @module
  */
-import type { TrainEvent } from "./events.ts";
+import { eventsOf, type TrainEvent } from "./events.ts";
 
 /** The verdict and the numbers behind it. */
 export interface OverfittingVerdict {
@@ -30,9 +30,11 @@ export interface OverfittingVerdict {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { projectRoot } from "../env/paths.ts";
  * import { overfittingVerdict } from "./overfitting.ts";
  * import { loadRun } from "./run_store.ts";
- * console.log(overfittingVerdict(loadRun("data/runs/numbers-lora").events).overfitting); // false
+ * assert.equal(overfittingVerdict(loadRun(`${projectRoot()}/data/runs/numbers-lora`).events).overfitting, false);
  * ```
  */
 export function overfittingVerdict(
@@ -40,39 +42,37 @@ export function overfittingVerdict(
   options: { tolerance?: number } = {},
 ): OverfittingVerdict {
   const tolerance = options.tolerance ?? 0.05;
-  const steps = events.filter((e): e is Extract<TrainEvent, { event: "step" }> => e.event === "step");
-  const evals = events.filter((e): e is Extract<TrainEvent, { event: "eval" }> =>
-    e.event === "eval" && e.eval_loss != null
-  );
+  const steps = eventsOf(events, "step");
+  const evals = eventsOf(events, "eval").filter((e) => e.evalLoss != null);
   if (!steps.length || !evals.length) {
     throw new Error(
       `overfittingVerdict(): the run has ${steps.length} step and ${evals.length} eval events; ` +
         "train with train.evalEvery > 0 and an eval dataset.",
     );
   }
-  const best = evals.reduce((a, b) => (b.eval_loss! < a.eval_loss! ? b : a));
+  const best = evals.reduce((a, b) => (b.evalLoss! < a.evalLoss! ? b : a));
   const last = evals.at(-1)!;
   const first = steps[0].loss, lastTrain = steps.at(-1)!.loss;
-  const rise = (last.eval_loss! - best.eval_loss!) / best.eval_loss!;
+  const rise = (last.evalLoss! - best.evalLoss!) / best.evalLoss!;
   const overfitting = rise > tolerance && lastTrain < first;
   const f = (x: number) => x.toFixed(3);
   const message = overfitting
-    ? `Overfitting: held-out loss was lowest at step ${best.step} (${f(best.eval_loss!)}) and rose ${
+    ? `Overfitting: held-out loss was lowest at step ${best.step} (${f(best.evalLoss!)}) and rose ${
       (rise * 100).toFixed(0)
-    }% to ${f(last.eval_loss!)} by step ${last.step}, while training loss fell ${f(first)} → ${
+    }% to ${f(last.evalLoss!)} by step ${last.step}, while training loss fell ${f(first)} → ${
       f(lastTrain)
     }: the model memorises its training answers. Stop near step ${best.step}, or use more varied data.`
-    : `No overfitting: held-out loss ${f(last.eval_loss!)} at step ${last.step} is within ${
+    : `No overfitting: held-out loss ${f(last.evalLoss!)} at step ${last.step} is within ${
       (tolerance * 100).toFixed(0)
-    }% of its best (${f(best.eval_loss!)} at step ${best.step}); training loss fell ${f(first)} → ${
+    }% of its best (${f(best.evalLoss!)} at step ${best.step}); training loss fell ${f(first)} → ${
       f(lastTrain)
     }.`;
   return {
     overfitting,
     bestStep: best.step,
-    bestEvalLoss: best.eval_loss!,
+    bestEvalLoss: best.evalLoss!,
     lastStep: last.step,
-    lastEvalLoss: last.eval_loss!,
+    lastEvalLoss: last.evalLoss!,
     firstTrainLoss: first,
     lastTrainLoss: lastTrain,
     message,

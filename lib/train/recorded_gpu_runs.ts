@@ -9,6 +9,7 @@
 import { z } from "zod";
 import { projectRoot } from "../env/paths.ts";
 import { loadRun, type StoredRun } from "./run_store.ts";
+import { eventsOf } from "./events.ts";
 
 /** The `schema` value of the recorded.json files this module reads. */
 export const RECORDED_GPU_RUN_SCHEMA = "ince.recorded-gpu-run/1";
@@ -54,9 +55,9 @@ export interface RecordedGpuRun {
   seqLength: number;
   /** `done`, or `failed` (e.g. out of memory: see `error`). */
   status: StoredRun["status"];
-  /** `torch.cuda.max_memory_allocated()` over the run (the trainer's `end.peak_allocated_bytes`). */
+  /** `torch.cuda.max_memory_allocated()` over the run (the trainer's `end.peakAllocatedBytes`). */
   peakAllocatedBytes: number | null;
-  /** The trainer's mean step time (`end.seconds_per_step`; on a GPU not synchronised, so a lower bound). */
+  /** The trainer's mean step time (`end.secondsPerStep`; on a GPU not synchronised, so a lower bound). */
   secondsPerStep: number | null;
   /** Median wall-clock seconds between consecutive `step` events from step 2 on (each waits for the GPU). */
   wallSecondsPerStep: number | null;
@@ -142,15 +143,15 @@ function _row(runDir: string): RecordedGpuRun {
         `Re-record the run with bench/gpu_memory_bench.py or delete ${runDir}.`,
     );
   }
-  const start = run.events.find((e) => e.event === "start");
-  const end = run.events.find((e) => e.event === "end");
-  const error = run.events.find((e) => e.event === "error");
-  const steps = run.events.filter((e) => e.event === "step");
+  const [start] = eventsOf(run.events, "start");
+  const [end] = eventsOf(run.events, "end");
+  const [error] = eventsOf(run.events, "error");
+  const steps = eventsOf(run.events, "step");
   const gaps = steps.slice(1).map((s, i) => s.time - steps[i].time);
   const wall = gaps.length ? _median(gaps) : null;
   const last = steps.at(-1);
   const tokensPerStep = last?.tokens ? last.tokens / last.step : recorded.batchSize * recorded.seqLength;
-  const perStep = wall ?? end?.seconds_per_step ?? null;
+  const perStep = wall ?? end?.secondsPerStep ?? null;
   return {
     runDir,
     gpu: recorded.gpu.name,
@@ -159,11 +160,11 @@ function _row(runDir: string): RecordedGpuRun {
     batchSize: recorded.batchSize,
     seqLength: recorded.seqLength,
     status: run.status,
-    peakAllocatedBytes: end?.peak_allocated_bytes ?? null,
-    secondsPerStep: end?.seconds_per_step ?? null,
+    peakAllocatedBytes: end?.peakAllocatedBytes ?? null,
+    secondsPerStep: end?.secondsPerStep ?? null,
     wallSecondsPerStep: wall,
     tokensPerSecond: perStep ? tokensPerStep / perStep : null,
-    trainableParams: start?.trainable_params ?? null,
+    trainableParams: start?.trainableParams ?? null,
     versions: recorded.versions,
     date: recorded.date,
     ...(error?.event === "error" ? { error: error.message } : {}),

@@ -5,7 +5,7 @@
  * @module
  */
 import { projectRoot } from "../env/paths.ts";
-import { parseEvent, type TrainEvent } from "./events.ts";
+import { eventsOf, parseEvent, type TrainEvent } from "./events.ts";
 import { parseRunConfig, type RunConfig } from "./run_config.ts";
 
 /** A run read back from its folder. */
@@ -19,9 +19,9 @@ export interface StoredRun {
 }
 
 function _status(events: TrainEvent[]): StoredRun["status"] {
-  const err = events.find((e) => e.event === "error");
-  if (err && err.event === "error") return err.kind === "interrupted" ? "interrupted" : "failed";
-  return events.some((e) => e.event === "end") ? "done" : "running";
+  const [err] = eventsOf(events, "error");
+  if (err) return err.kind === "interrupted" ? "interrupted" : "failed";
+  return eventsOf(events, "end").length ? "done" : "running";
 }
 
 /**

@@ -6,9 +6,10 @@
  */
 import { projectRoot, pythonPath } from "../env/paths.ts";
 import { detectProfile } from "../env/profile.ts";
-import { parseEvent, type TrainEvent } from "./events.ts";
-import { absPath, exists, modelArg } from "../util/fs.ts";
-import { readLines } from "../util/lines.ts";
+import { type TrainEvent, TrainEventSchema } from "./events.ts";
+import { absPath, exists } from "../util/fs.ts";
+import { modelArg } from "../util/model_source.ts";
+import { spawnJsonLines } from "../util/json_lines_process.ts";
 import { parseRunConfig, type RunConfig, type RunConfigInput } from "./run_config.ts";
 
 /** Options for {@linkcode trainRun} and {@linkcode trainEvents}. */
@@ -59,8 +60,9 @@ function _resolvePaths(config: RunConfig): RunConfig {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { newRunId } from "./train_run.ts";
- * console.log(newRunId("lora").includes("-lora-")); // true
+ * assert.match(newRunId("lora"), /^\d{8}T\d{6}-lora-[0-9a-f]{4}$/);
  * ```
  */
 export function newRunId(method: string): string {
@@ -117,7 +119,7 @@ export interface TrainBatchOptions extends Omit<TrainRunOptions, "runId" | "onEv
 }
 
 function _errorEvent(kind: "runtime" | "interrupted", message: string, hint: string): TrainEvent {
-  return { event: "error", protocol: 1, time: Date.now() / 1000, kind, message, hint };
+  return { event: "error", protocol: 2, time: Date.now() / 1000, kind, message, hint };
 }
 
 /**
@@ -136,7 +138,7 @@ function _errorEvent(kind: "runtime" | "interrupted", message: string, hint: str
  * import { trainBatch } from "./train_run.ts";
  * const base = { model: "data/models/ince-tiny", dataset: { train: "data/datasets/numbers-train.jsonl" } };
  * for await (const { index, event } of trainBatch([0, 1, 2].map((seed) => ({ ...base, train: { seed } })))) {
- *   if (event.event === "end") console.log(index, event.final_loss);
+ *   if (event.event === "end") console.log(index, event.finalLoss);
  * }
  * ```
  */
@@ -190,7 +192,7 @@ async function* _runGroup(
   group: number[],
   options: TrainBatchOptions,
 ): AsyncGenerator<BatchEvent> {
-  const trainer = `${projectRoot()}/lib/train/python/trainer.py`;
+  const script = `${projectRoot()}/lib/train/python/trainer.py`;
   const first = runs[group[0]].config;
   const configs = group.map((i) => `${runs[i].dir}/config.json`);
   const args = first.launcher.kind === "torchrun"
@@ -199,35 +201,11 @@ async function* _runGroup(
       "torch.distributed.run",
       "--standalone",
       `--nproc_per_node=${first.launcher.nproc}`,
-      trainer,
+      script,
       ...configs,
     ]
-    : [trainer, ...configs];
-  const child = new Deno.Command(python, {
-    args,
-    cwd: runs[group[0]].dir,
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-    env: {
-      PYTHONUNBUFFERED: "1",
-      TOKENIZERS_PARALLELISM: "false",
-      HF_HUB_DISABLE_PROGRESS_BARS: "1",
-      ...options.env,
-    },
-  }).spawn();
-  const onAbort = () => {
-    try {
-      child.kill("SIGINT");
-    } catch {
-      // already gone
-    }
-  };
-  options.signal?.addEventListener("abort", onAbort, { once: true });
-  if (options.signal?.aborted) onAbort();
-
-  // stderr → the current run's stderr.log (lines near a boundary may land in the neighbour's log),
-  // keeping the tail for error messages.
+    : [script, ...configs];
+  // stderr → the current run's stderr.log (lines near a boundary may land in the neighbour's log).
   let at = 0;
   const logs = new Map<number, Deno.FsFile>();
   const logOf = async (k: number) => {
@@ -236,28 +214,27 @@ async function* _runGroup(
     }
     return logs.get(k)!;
   };
-  const tail: string[] = [];
-  const stderrDone = (async () => {
-    for await (const chunk of child.stderr.pipeThrough(new TextDecoderStream())) {
+  const trainer = spawnJsonLines({
+    command: python,
+    args,
+    cwd: runs[group[0]].dir,
+    schema: TrainEventSchema,
+    where: `the trainer (${runs[group[0]].dir})`,
+    env: { TOKENIZERS_PARALLELISM: "false", HF_HUB_DISABLE_PROGRESS_BARS: "1", ...options.env },
+    onStderr: async (chunk) => {
       await (await logOf(Math.min(at, group.length - 1))).write(new TextEncoder().encode(chunk));
-      tail.push(...chunk.split("\n").filter((l) => l.trim()));
-      tail.splice(0, Math.max(0, tail.length - 20));
-    }
-  })();
-
-  let n = 0;
-  for await (const line of readLines(child.stdout)) {
+    },
+    signal: options.signal,
+  });
+  for await (const event of trainer.lines) {
     if (at >= group.length) break;
     const index = group[at], { id, dir, config } = runs[index];
-    const event = parseEvent(line, `${dir}: event ${++n}`);
-    if (event.event === "end" || event.event === "error") at++, n = 0;
+    if (event.event === "end" || event.event === "error") at++;
     await options.onEvent?.(event, index);
     yield { index, id, dir, config, event };
   }
-  const status = await child.status;
-  await stderrDone;
+  const { status, stderrTail: tail } = await trainer.finished;
   for (const f of logs.values()) f.close();
-  options.signal?.removeEventListener("abort", onAbort);
   if (at < group.length) {
     // Killed, crashed before reporting, or a broken environment: say so, and keep it in the run folder.
     const how = status.signal ? `was killed by ${status.signal}` : `exited with code ${status.code}`;
@@ -330,7 +307,9 @@ function _result(run: _Prepared, events: TrainEvent[]): RunResult {
  * @example
  * ```ts ignore
  * import { trainRuns } from "./train_run.ts";
- * const [a, b] = await trainRuns([configA, configB]);
+ * import { numbersRecipe } from "./recipes.ts";
+ * const [lora, dora] = await trainRuns([numbersRecipe(), numbersRecipe({ method: "dora" })]);
+ * console.log(lora.end?.finalLoss, dora.end?.finalLoss);
  * ```
  */
 export async function trainRuns(
@@ -359,7 +338,7 @@ export async function trainRuns(
  * ```ts ignore
  * import { trainRun } from "./train_run.ts";
  * const run = await trainRun({ model: "data/models/ince-tiny", dataset: { train: "data/datasets/numbers-train.jsonl" }, train: { maxSteps: 30 } });
- * console.log(run.ok, run.end?.final_loss);
+ * console.log(run.ok, run.end?.finalLoss);
  * ```
  */
 export async function trainRun(input: RunConfigInput, options: TrainRunOptions = {}): Promise<RunResult> {

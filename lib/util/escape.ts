@@ -12,8 +12,9 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { escapeXml } from "./escape.ts";
- * console.log(escapeXml('<a href="x">&</a>')); // &lt;a href=&quot;x&quot;&gt;&amp;&lt;/a&gt;
+ * assert.equal(escapeXml('<a href="x">&</a>'), "&lt;a href=&quot;x&quot;&gt;&amp;&lt;/a&gt;");
  * ```
  */
 export function escapeXml(text: string): string {

@@ -12,8 +12,10 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { exists } from "./fs.ts";
- * console.log(exists("/")); // true
+ * assert.equal(exists("/"), true);
+ * assert.equal(exists("/no/such/path"), false);
  * ```
  */
 export function exists(path: string): boolean {
@@ -42,23 +44,4 @@ export function exists(path: string): boolean {
  */
 export function absPath(path: string): string {
   return path.startsWith("/") ? path : `${Deno.cwd()}/${path}`;
-}
-
-/**
- * A model argument for Python: an existing folder made absolute; anything else is a Hub id, passed as
- * it is (transformers finds it in the shared cache).
- *
- * @param model A model folder or Hub id.
- * @returns What to hand to `from_pretrained`.
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { modelArg } from "./fs.ts";
- * assert.equal(modelArg("Qwen/Qwen2.5-0.5B-Instruct"), "Qwen/Qwen2.5-0.5B-Instruct");
- * assert.equal(modelArg("."), `${Deno.cwd()}/.`);
- * ```
- */
-export function modelArg(model: string): string {
-  return exists(model) ? absPath(model) : model;
 }

@@ -12,11 +12,12 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { readLines } from "./lines.ts";
  * const stream = ReadableStream.from([new TextEncoder().encode("a\nb\n\nc")]);
  * const got: string[] = [];
  * for await (const line of readLines(stream)) got.push(line);
- * console.log(got); // ["a", "b", "c"]
+ * assert.deepEqual(got, ["a", "b", "c"]);
  * ```
  */
 export async function* readLines(stream: ReadableStream<Uint8Array>): AsyncGenerator<string> {

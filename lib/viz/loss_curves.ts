@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { TrainEvent } from "../train/events.ts";
+import { type EventOf, eventsOf, type TrainEvent } from "../train/events.ts";
 import { COLORWAY } from "./_colors.ts";
 import { roundSig } from "./figure.ts";
 import type { Figure, ScatterTrace } from "./figure_types.ts";
@@ -43,14 +43,14 @@ function _events(r: RunEvents): readonly TrainEvent[] {
  * x positions of a run's step events: the step, the trainer's cumulative token count (or, for runs
  * recorded without it, tokens/s × time), or seconds since the first step.
  */
-function _xs(steps: Extract<TrainEvent, { event: "step" }>[], x: CurveX): number[] {
+function _xs(steps: EventOf<"step">[], x: CurveX): number[] {
   if (x === "step") return steps.map((s) => s.step);
   const t0 = steps[0] ? steps[0].elapsed : 0;
   if (x === "seconds") return steps.map((s) => roundSig(s.elapsed - t0, 4));
   let acc = 0, prev = t0;
   return steps.map((s) => {
     if (s.tokens != null) return s.tokens;
-    acc += (s.tokens_per_second ?? 0) * Math.max(0, s.elapsed - prev);
+    acc += (s.tokensPerSecond ?? 0) * Math.max(0, s.elapsed - prev);
     prev = s.elapsed;
     return Math.round(acc);
   });
@@ -103,7 +103,7 @@ export function lossCurves(runs: Record<string, RunEvents>, options: LossCurvesO
   Object.entries(runs).forEach(([name, run], i) => {
     const color = COLORWAY[i % COLORWAY.length];
     const events = _events(run);
-    const steps = events.filter((e): e is Extract<TrainEvent, { event: "step" }> => e.event === "step");
+    const steps = eventsOf(events, "step");
     data.push({
       type: "scatter",
       mode: steps.length === 1 ? "markers" : "lines",
@@ -115,9 +115,7 @@ export function lossCurves(runs: Record<string, RunEvents>, options: LossCurvesO
       marker: { color },
       meta: { kind: "train", run: name },
     });
-    const evals = events.filter((e): e is Extract<TrainEvent, { event: "eval" }> =>
-      e.event === "eval" && e.eval_loss != null
-    );
+    const evals = eventsOf(events, "eval").filter((e) => e.evalLoss != null);
     if ((options.eval ?? true) && evals.length) {
       // Eval events carry a step; map it onto the chosen x through the nearest step event.
       const xs = _xs(steps, x);
@@ -132,7 +130,7 @@ export function lossCurves(runs: Record<string, RunEvents>, options: LossCurvesO
         name: `${name} · eval`,
         legendgroup: name,
         x: evals.map((e) => at(e.step)),
-        y: evals.map((e) => roundSig(e.eval_loss!)),
+        y: evals.map((e) => roundSig(e.evalLoss!)),
         line: { color, dash: "dot", width: 1.5 },
         marker: { color, size: 7 },
         meta: { kind: "eval", run: name },

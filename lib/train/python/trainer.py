@@ -1,4 +1,4 @@
-"""ince's trainer process: one JSON run config in, one JSON event per line out (protocol 1).
+"""ince's trainer process: one JSON run config in, one JSON event per line out (protocol 2).
 
 The training itself is done by the real engines: transformers + PEFT (LoRA and its axes — DoRA,
 PiSSA/OLoRA/Gaussian init, rsLoRA, NF4 base, LoRA+ — AdaLoRA, IA3, prompt/P-/prefix tuning) + TRL
@@ -23,7 +23,9 @@ import sys
 import time
 import traceback
 
-PROTOCOL = 1
+# Protocol 2: field names are camelCase, like the run config and everything else TS sees (protocol 1
+# wrote snake_case; lib/train/events.ts still reads recorded protocol-1 runs).
+PROTOCOL = 2
 RANK = int(os.environ.get("RANK", "0"))
 _EVENTS_FILE = None
 # stdout carries events only: keep a private handle to it and send everything else that libraries
@@ -45,10 +47,21 @@ def _finite(x):
     return x
 
 
+def camel(name: str) -> str:
+    """`peak_memory_bytes` → `peakMemoryBytes`, `lora_A` → `loraA` (the events' field names)."""
+    head, *rest = name.split("_")
+    return head + "".join(w[:1].upper() + w[1:] for w in rest)
+
+
 def emit(event: str, **fields) -> None:
-    """One event to stdout and to the current run's events.jsonl."""
+    """One event to stdout and to the current run's events.jsonl. Field names are written here in
+    Python's snake_case and sent camelCase; the keys of records (module names, metric names, package
+    versions, PEFT's own config) are data and stay as they are."""
     if RANK != 0:
         return
+    fields = {camel(k): v for k, v in fields.items()}
+    if "optimizerGroups" in fields and fields["optimizerGroups"]:
+        fields["optimizerGroups"] = [{camel(k): v for k, v in g.items()} for g in fields["optimizerGroups"]]
     line = json.dumps(_finite({"event": event, "protocol": PROTOCOL, "time": round(time.time(), 3), **fields}), allow_nan=False)
     _EVENTS_OUT.write(line + "\n")
     _EVENTS_OUT.flush()
@@ -101,8 +114,9 @@ def check_config(cfg: dict) -> None:
     need(isinstance(train.get("lr"), (int, float)) and train["lr"] > 0, "train.lr", f"must be > 0, got {train.get('lr')!r}")
     need(isinstance(train.get("batchSize"), int) and train["batchSize"] >= 1, "train.batchSize", "must be ≥ 1")
     model = cfg.get("model", "")
-    # A path must exist; anything else is a Hub id that transformers looks up in the shared cache.
-    if model.startswith(("/", ".")):
+    # lib/util/model_source.ts decided "local folder or Hub id?" and made local folders absolute: a path
+    # must exist; anything else is a Hub id that transformers looks up in the shared cache.
+    if os.path.isabs(model):
         need(os.path.isdir(model), "model", f"{model} does not exist; fix the path or download the model first (downloadModel)")
 
 
