@@ -10,7 +10,8 @@ import { readSafetensors } from "../lib/math/safetensors.ts";
 import { loadRun } from "../lib/train/run_store.ts";
 import { METHOD_PRESETS, METHODS, parseRunConfig, type RunConfigInput } from "../lib/train/run_config.ts";
 import { type RunResult, trainRun, trainRuns } from "../lib/train/train_run.ts";
-import { ALL_LINEAR_MODULES, numbersRecipe } from "../lib/train/recipes.ts";
+import { numbersRecipe } from "../lib/train/recipes.ts";
+import { ALL_LINEAR_MODULES } from "../lib/train/model_shape.ts";
 import { eventsOf, type TrainEvent } from "../lib/train/events.ts";
 
 const ROOT = projectRoot();

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { projectRoot } from "../lib/env/paths.ts";
 import { listRuns, loadRun, replayRun } from "../lib/train/run_store.ts";
 import { summarizeRun } from "../lib/train/compare_runs.ts";
-import type { TrainEvent } from "../lib/train/events.ts";
+import { eventsOf, type TrainEvent } from "../lib/train/events.ts";
 
 const RECORDED = `${projectRoot()}/data/runs`;
 
@@ -19,6 +19,29 @@ Deno.test("the shipped recorded runs load, parse with the event schemas and repl
     assert.equal(row.method, run.id.replace("numbers-", ""));
     assert.ok(row.exactMatch !== null && row.exactMatch > 0.3, `${run.id}: exact match ${row.exactMatch}`);
   }
+});
+
+Deno.test("recorded protocol-1 runs (snake_case) read with the protocol-2 field names; records keep their keys", () => {
+  const raw = Deno.readTextFileSync(`${RECORDED}/numbers-lora/events.jsonl`).split("\n").filter(Boolean)
+    .map((l) => JSON.parse(l));
+  assert.ok(raw.every((e) => e.protocol === 1), "the shipped runs are protocol 1");
+  const run = loadRun(`${RECORDED}/numbers-lora`);
+  const [start] = eventsOf(run.events, "start"), [end] = eventsOf(run.events, "end");
+  const rawStart = raw.find((e) => e.event === "start"), rawEnd = raw.find((e) => e.event === "end");
+  assert.equal(start.trainableParams, rawStart.trainable_params);
+  assert.equal(start.baseLoss, rawStart.base_loss);
+  assert.equal(end.finalLoss, rawEnd.final_loss);
+  assert.equal(end.trainSeconds, rawEnd.train_seconds);
+  assert.deepEqual(
+    Object.keys(start.paramsByModule ?? {}).sort(),
+    Object.keys(rawStart.params_by_module ?? {}).sort(),
+  );
+  assert.equal("trainable_params" in start, false);
+  const evals = eventsOf(run.events, "eval");
+  assert.deepEqual(
+    evals.map((e) => e.evalLoss),
+    raw.filter((e) => e.event === "eval").map((e) => e.eval_loss),
+  );
 });
 
 Deno.test("loadRun() names the folder and what is missing, and the line of a corrupt event", () => {

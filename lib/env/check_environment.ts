@@ -3,6 +3,8 @@
  *
  * @module
  */
+import { z } from "zod";
+import { spawnJsonLines } from "../util/json_lines_process.ts";
 import { cacheDir, pythonPath } from "./paths.ts";
 import { hubCacheDir } from "../hub/hub_env.ts";
 
@@ -17,6 +19,21 @@ export interface CheckRow {
   /** What to do about a warn/fail. */
   hint?: string;
 }
+
+/** What the probe prints (one JSON line). */
+const _ProbeSchema = z.object({
+  python: z.string(),
+  torch: z.string().optional(),
+  torch_error: z.string().optional(),
+  cuda: z.boolean().optional(),
+  hip: z.string().nullable().optional(),
+  gpu: z.string().optional(),
+  gpu_mem_gib: z.number().optional(),
+  arch: z.string().nullable().optional(),
+  cuda_version: z.string().nullable().optional(),
+  disk_free_gib: z.number().optional(),
+  ollama: z.string().nullable(),
+});
 
 const _PROBE = `
 import json, platform, sys
@@ -65,28 +82,35 @@ export async function checkEnvironment(): Promise<CheckRow[]> {
   }
   const cache = cacheDir();
   Deno.mkdirSync(cache, { recursive: true });
-  const out = await new Deno.Command(python, {
+  const probe = spawnJsonLines({
+    command: python,
     args: ["-c", _PROBE, cache],
-    stdout: "piped",
-    stderr: "piped",
-  })
-    .output();
-  if (!out.success) {
-    const err = new TextDecoder().decode(out.stderr).trim().split("\n").at(-1) ?? "";
+    schema: _ProbeSchema,
+    where: "the environment probe",
+    otherLines: "skip",
+  });
+  let info: z.infer<typeof _ProbeSchema> | undefined;
+  let bad = "";
+  try {
+    for await (const line of probe.lines) info = line;
+  } catch (e) {
+    bad = (e as Error).message;
+  }
+  const { status, stderrTail } = await probe.finished;
+  if (!status.success || !info) {
     rows.push({
       item: "Python environment",
       value: python,
       verdict: "fail",
-      hint: `It does not run: ${err}. Run \`deno task setup\`.`,
+      hint: `It does not run: ${bad || (stderrTail.at(-1) ?? "no answer")}. Run \`deno task setup\`.`,
     });
     return rows;
   }
-  const info = JSON.parse(new TextDecoder().decode(out.stdout));
   rows.push({ item: "Python", value: `${info.python} (${python})`, verdict: "ok" });
-  if (info.torch_error) {
+  if (info.torch_error || !info.torch) {
     rows.push({
       item: "PyTorch",
-      value: info.torch_error,
+      value: info.torch_error ?? "not installed",
       verdict: "fail",
       hint: "Run `deno task setup` again.",
     });

@@ -5,10 +5,22 @@
  * @module
  */
 import { _roundHalfEven } from "./_checks.ts";
-import type { Int4GroupMatrix } from "./int4_group.ts";
 
 /** Largest 4-bit code. */
 const _MAXQ = 15;
+
+/** A weight in per-group int4. */
+export interface Int4GroupMatrix {
+  rows: number;
+  cols: number;
+  groupSize: number;
+  /** `rows · cols` codes 0…15, row-major. */
+  codes: Uint8Array;
+  /** float32 scale per row and group (`rows · cols/groupSize`, row-major). */
+  scales: Float32Array;
+  /** Zero point 0…15 per row and group. */
+  zeros: Uint8Array;
+}
 
 /**
  * Scale and zero point of a group with extremes `lo…hi`: the range is widened to include 0, then

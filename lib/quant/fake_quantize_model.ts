@@ -7,6 +7,7 @@
  *
  * @module
  */
+import { ALL_LINEAR_MODULES } from "../train/model_shape.ts";
 import { readSafetensors, type TensorInput, writeSafetensors } from "../math/safetensors.ts";
 import type { Matrix } from "../math/matrix.ts";
 import { nf4Dequantize, nf4Quantize } from "./nf4.ts";
@@ -60,7 +61,7 @@ export interface FakeQuantizedModel {
   totalParams: number;
 }
 
-const LINEAR = /\.(q_proj|k_proj|v_proj|o_proj|gate_proj|up_proj|down_proj)\.weight$/;
+const LINEAR = new RegExp(`\\.(${ALL_LINEAR_MODULES.join("|")})\\.weight$`);
 
 /**
  * Writes a copy of a model whose linear weights are quantized and dequantized.

@@ -11,20 +11,9 @@
  */
 import type { Matrix } from "../math/matrix.ts";
 import { _checkFinite } from "./_checks.ts";
-import { _checkGroupSize, _emptyInt4, _int4Code, _int4Params } from "./_int4.ts";
+import { _checkGroupSize, _emptyInt4, _int4Code, _int4Params, type Int4GroupMatrix } from "./_int4.ts";
 
-/** A weight in per-group int4. */
-export interface Int4GroupMatrix {
-  rows: number;
-  cols: number;
-  groupSize: number;
-  /** `rows · cols` codes 0…15, row-major. */
-  codes: Uint8Array;
-  /** float32 scale per row and group (`rows · cols/groupSize`, row-major). */
-  scales: Float32Array;
-  /** Zero point 0…15 per row and group. */
-  zeros: Uint8Array;
-}
+export type { Int4GroupMatrix } from "./_int4.ts";
 
 /** Options for {@linkcode int4GroupQuantize} and {@linkcode gptqQuantize}. */
 export interface Int4GroupOptions {

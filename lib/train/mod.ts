@@ -20,3 +20,4 @@ export * from "./model_shape.ts";
 export * from "./memory_estimate.ts";
 export * from "./recorded_gpu_runs.ts";
 export * from "./recipes.ts";
+export * from "./seed_summary.ts";

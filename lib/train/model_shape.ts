@@ -7,6 +7,17 @@
 import { z } from "zod";
 import type { ModelShape } from "../adapters/lora.ts";
 
+/** The module names `targetModules: "all-linear"` stands for in a Llama/Qwen-style decoder. */
+export const ALL_LINEAR_MODULES: readonly string[] = [
+  "q_proj",
+  "k_proj",
+  "v_proj",
+  "o_proj",
+  "gate_proj",
+  "up_proj",
+  "down_proj",
+];
+
 /** The fields of `config.json` that size a Llama-style decoder. */
 export interface DecoderShape extends ModelShape {
   vocab_size: number;

@@ -1,65 +1,54 @@
 /**
  * Named run configs ("recipes") that lessons, tests, scripts and benchmarks start from, so one
  * configuration is written once. A recipe is a plain {@linkcode RunConfigInput}; overrides are merged
- * section by section (`train: { maxSteps: 30 }` keeps the recipe's other `train` fields).
+ * section by section ({@linkcode withPatch}: `train: { maxSteps: 30 }` keeps the recipe's other `train` fields).
  *
  * @module
  */
 import { projectRoot } from "../env/paths.ts";
 import type { RunConfigInput } from "./run_config.ts";
 
-/** The module names `targetModules: "all-linear"` stands for in a Llama/Qwen-style decoder. */
-export const ALL_LINEAR_MODULES: readonly string[] = [
-  "q_proj",
-  "k_proj",
-  "v_proj",
-  "o_proj",
-  "gate_proj",
-  "up_proj",
-  "down_proj",
-];
-
 /** The built-in model's folder (absolute). */
 export function builtInModel(): string {
   return `${projectRoot()}/data/models/ince-tiny`;
 }
 
-/** Overrides for a recipe: any run-config field; the nested sections are merged field by field. */
-export type RecipeOverrides = Omit<Partial<RunConfigInput>, "dataset" | "lora" | "train" | "eval"> & {
-  dataset?: Partial<RunConfigInput["dataset"]> & { eval?: string | undefined };
-  lora?: RunConfigInput["lora"];
-  train?: RunConfigInput["train"];
-  eval?: RunConfigInput["eval"];
+/**
+ * Changes to a run config: any field; the nested sections (`dataset`, `lora`, `train`, `eval`, …) are
+ * merged field by field by {@linkcode withPatch}.
+ */
+export type ConfigPatch = {
+  [K in keyof RunConfigInput]?: NonNullable<RunConfigInput[K]> extends readonly unknown[] ? RunConfigInput[K]
+    : NonNullable<RunConfigInput[K]> extends object ? Partial<NonNullable<RunConfigInput[K]>>
+    : RunConfigInput[K];
 };
 
 /**
- * Merges overrides into a run config, section by section (`dataset`, `lora`, `train`, `eval`); a
- * section key set to `undefined` removes the recipe's value.
+ * A config with a patch over it, one level deep: `train: { lr }` keeps the base's other `train` fields;
+ * a field set to `undefined` (e.g. `dataset: { eval: undefined }`) removes the base's value.
  *
  * @param base A run config.
- * @param overrides The changes.
+ * @param patch What differs.
  * @returns A new config; `base` is not modified.
  *
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { withOverrides } from "./recipes.ts";
- * const base = { model: "m", dataset: { train: "t.jsonl" }, train: { maxSteps: 10, lr: 1e-3 } };
- * assert.deepEqual(withOverrides(base, { train: { maxSteps: 3 } }).train, { maxSteps: 3, lr: 1e-3 });
- * assert.equal(base.train.maxSteps, 10);
+ * import { withPatch } from "./recipes.ts";
+ * const base = { model: "m", dataset: { train: "t" }, train: { lr: 1e-3, seed: 0 } };
+ * assert.deepEqual(withPatch(base, { train: { seed: 2 } }).train, { lr: 1e-3, seed: 2 });
+ * assert.equal(base.train.seed, 0);
  * ```
  */
-export function withOverrides(base: RunConfigInput, overrides: RecipeOverrides = {}): RunConfigInput {
-  const { dataset, lora, train, eval: evalSection, ...rest } = overrides;
-  const merged: RunConfigInput = {
-    ...base,
-    ...rest,
-    dataset: { ...base.dataset, ...dataset } as RunConfigInput["dataset"],
-  };
-  if (lora || base.lora) merged.lora = { ...base.lora, ...lora };
-  if (train || base.train) merged.train = { ...base.train, ...train };
-  if (evalSection || base.eval) merged.eval = { ...base.eval, ...evalSection };
-  return merged;
+export function withPatch(base: RunConfigInput, patch: ConfigPatch = {}): RunConfigInput {
+  const out: Record<string, unknown> = { ...base };
+  for (const [k, v] of Object.entries(patch)) {
+    const b = (base as Record<string, unknown>)[k];
+    out[k] = v && typeof v === "object" && !Array.isArray(v) && b && typeof b === "object"
+      ? { ...b, ...v }
+      : v;
+  }
+  return out as RunConfigInput;
 }
 
 /**
@@ -68,7 +57,7 @@ export function withOverrides(base: RunConfigInput, overrides: RecipeOverrides =
  * sequences, a 10-step warm-up, a loss point every 5 steps, held-out loss and exact match on 60
  * held-out questions every 50 steps.
  *
- * @param overrides Changes to the recipe (e.g. `{ method: "dora", train: { maxSteps: 30 } }`); a
+ * @param patch Changes to the recipe (e.g. `{ method: "dora", train: { maxSteps: 30 } }`); a
  *   notebook passes `model` (its `MODEL` parameter) and may pass relative dataset paths.
  * @returns The run config.
  *
@@ -83,13 +72,13 @@ export function withOverrides(base: RunConfigInput, overrides: RecipeOverrides =
  * assert.ok(config.dataset.eval?.endsWith("numbers-heldout.jsonl"));
  * ```
  */
-export function numbersRecipe(overrides: RecipeOverrides = {}): RunConfigInput {
+export function numbersRecipe(patch: ConfigPatch = {}): RunConfigInput {
   const data = `${projectRoot()}/data/datasets`;
-  return withOverrides({
+  return withPatch({
     model: builtInModel(),
     dataset: { train: `${data}/numbers-train.jsonl`, eval: `${data}/numbers-heldout.jsonl` },
     lora: { r: 16, alpha: 32, dropout: 0, targetModules: "all-linear" },
     train: { warmupSteps: 10, evalEvery: 50, maxLength: 64, logEvery: 5 },
     eval: { maxExamples: 60 },
-  }, overrides);
+  }, patch);
 }

@@ -5,12 +5,12 @@
  * @module
  */
 import { projectRoot, pythonPath } from "../env/paths.ts";
-import { detectProfile } from "../env/profile.ts";
 import { type TrainEvent, TrainEventSchema } from "./events.ts";
-import { absPath, exists } from "../util/fs.ts";
-import { modelArg } from "../util/model_source.ts";
+import { absPath } from "../util/fs.ts";
 import { spawnJsonLines } from "../util/json_lines_process.ts";
-import { parseRunConfig, type RunConfig, type RunConfigInput } from "./run_config.ts";
+import type { RunConfig, RunConfigInput } from "./run_config.ts";
+import { type PreparedRun, prepareRun } from "./run_folder.ts";
+export { newRunId } from "./run_folder.ts";
 
 /** Options for {@linkcode trainRun} and {@linkcode trainEvents}. */
 export interface TrainRunOptions {
@@ -37,66 +37,6 @@ export interface RunResult {
   /** The `error` event, if any (`kind: "interrupted"` after an abort). */
   error?: Extract<TrainEvent, { event: "error" }>;
   end?: Extract<TrainEvent, { event: "end" }>;
-}
-
-/** Makes relative paths absolute (a notebook's cwd is its own folder; the trainer's is not). */
-function _resolvePaths(config: RunConfig): RunConfig {
-  const model = modelArg(config.model);
-  return {
-    ...config,
-    model,
-    dataset: {
-      train: absPath(config.dataset.train),
-      ...(config.dataset.eval ? { eval: absPath(config.dataset.eval) } : {}),
-    },
-  };
-}
-
-/**
- * A fresh run id: UTC time, method and a short random suffix, e.g. `20261126T153000-dora-3f2a`.
- *
- * @param method The method, for readability.
- * @returns The id.
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { newRunId } from "./train_run.ts";
- * assert.match(newRunId("lora"), /^\d{8}T\d{6}-lora-[0-9a-f]{4}$/);
- * ```
- */
-export function newRunId(method: string): string {
-  return `${new Date().toISOString().replace(/[-:]/g, "").replace(/\..*/, "")}-${method}-${
-    crypto.randomUUID().slice(0, 4)
-  }`;
-}
-
-/** One run of a batch, prepared: config parsed once, folder made, `config.json` written. */
-interface _Prepared {
-  id: string;
-  dir: string;
-  config: RunConfig;
-}
-
-function _prepare(input: RunConfigInput, runsDir: string, runId?: string): _Prepared {
-  const parsed = _resolvePaths(parseRunConfig(input));
-  if (parsed.quant === "nf4" && parsed.device !== "cuda" && detectProfile() === "cpu") {
-    throw new Error(
-      `Invalid run config — quant: NF4 (bitsandbytes) needs a CUDA or ROCm GPU and none was found (no nvidia-smi or ` +
-        `rocminfo); on a CPU use quant: "none" (or method "lora"/"dora" instead of "qlora"/"qdora").`,
-    );
-  }
-  const id = runId ?? newRunId(parsed.method);
-  const dir = `${runsDir}/${id}`;
-  if (parsed.resume && !exists(`${dir}/checkpoints`)) {
-    throw new Error(
-      `Cannot resume run ${id}: ${dir}/checkpoints does not exist. Pass the runId of an interrupted run.`,
-    );
-  }
-  Deno.mkdirSync(dir, { recursive: true });
-  const config = { ...parsed, runDir: dir };
-  Deno.writeTextFileSync(`${dir}/config.json`, JSON.stringify(config, null, 2) + "\n");
-  return { id, dir, config };
 }
 
 /** An event of one run in a batch. */
@@ -148,7 +88,7 @@ export async function* trainBatch(
 ): AsyncGenerator<BatchEvent> {
   const python = pythonPath();
   const runsDir = absPath(options.runsDir ?? `${projectRoot()}/runs`);
-  const runs = inputs.map((input, i) => _prepare(input, runsDir, options.runIds?.[i]));
+  const runs = inputs.map((input, i) => prepareRun(input, runsDir, options.runIds?.[i]));
   // Consecutive runs with the same launcher share a process.
   const groups: number[][] = [];
   runs.forEach((r, i) => {
@@ -169,7 +109,7 @@ export async function* trainBatch(
 }
 
 async function* _notStarted(
-  runs: _Prepared[],
+  runs: PreparedRun[],
   index: number,
   kind: "runtime" | "interrupted",
   why: string,
@@ -188,7 +128,7 @@ async function* _notStarted(
 
 async function* _runGroup(
   python: string,
-  runs: _Prepared[],
+  runs: PreparedRun[],
   group: number[],
   options: TrainBatchOptions,
 ): AsyncGenerator<BatchEvent> {
@@ -290,7 +230,7 @@ export async function* trainEvents(
   ) yield event;
 }
 
-function _result(run: _Prepared, events: TrainEvent[]): RunResult {
+function _result(run: PreparedRun, events: TrainEvent[]): RunResult {
   const error = events.find((e) => e.event === "error") as RunResult["error"];
   const end = events.find((e) => e.event === "end") as RunResult["end"];
   return { ...run, events, ok: !!end && !error, error, end };
@@ -318,7 +258,7 @@ export async function trainRuns(
 ): Promise<RunResult[]> {
   const runsDir = absPath(options.runsDir ?? `${projectRoot()}/runs`);
   const events: TrainEvent[][] = inputs.map(() => []);
-  const runs: _Prepared[] = [];
+  const runs: PreparedRun[] = [];
   for await (const { index, id, dir, config, event } of trainBatch(inputs, { ...options, runsDir })) {
     events[index].push(event);
     runs[index] = { id, dir, config };

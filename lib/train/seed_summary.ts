@@ -1,0 +1,151 @@
+/**
+ * Several seeds per method: the mean ± standard deviation of each metric, whether a difference exceeds
+ * the seed-to-seed noise, and the table a lesson shows.
+ *
+ * @module
+ */
+import type { ComparisonRow } from "./compare_runs.ts";
+import { exceedsNoise, formatMeanSd, type MeanSd, meanSd } from "../math/stats.ts";
+
+/** One variant over its seeds: mean ± sd of each metric (null where no run reported it). */
+export interface SeedSummary {
+  name: string;
+  method: string;
+  /** Seeds that finished. */
+  seeds: number[];
+  /** Runs that failed. */
+  failed: number;
+  trainableParams: number | null;
+  trainSecondsPerStep: MeanSd | null;
+  finalTrainLoss: MeanSd | null;
+  finalEvalLoss: MeanSd | null;
+  exactMatch: MeanSd | null;
+  peakAllocatedBytes: MeanSd | null;
+  peakRssBytes: MeanSd | null;
+}
+
+/**
+ * Groups comparison rows by variant and averages each metric over the seeds.
+ *
+ * @param rows Rows of {@linkcode compareRuns} (several seeds per variant).
+ * @returns One summary per variant, in first-seen order.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { summarizeSeeds } from "./seed_summary.ts";
+ * const row = (seed: number, loss: number) => ({ name: "lora", method: "lora", seed, ok: true, trainableParams: 10,
+ *   secondsPerStep: 0.2, trainSecondsPerStep: 0.1, peakMemoryBytes: null, peakAllocatedBytes: null, peakRssBytes: null,
+ *   initSeconds: 0, memoryBreakdown: null, finalTrainLoss: 2, finalEvalLoss: loss, exactMatch: 0.5, runDir: "runs/x" });
+ * const [s] = summarizeSeeds([row(0, 3), row(1, 3.2), row(2, 3.4)]);
+ * assert.deepEqual(s.seeds, [0, 1, 2]);
+ * assert.ok(Math.abs(s.finalEvalLoss!.mean - 3.2) < 1e-12 && Math.abs(s.finalEvalLoss!.sd - 0.2) < 1e-12);
+ * ```
+ */
+export function summarizeSeeds(rows: readonly ComparisonRow[]): SeedSummary[] {
+  const names = [...new Set(rows.map((r) => r.name))];
+  return names.map((name) => {
+    const mine = rows.filter((r) => r.name === name), ok = mine.filter((r) => r.ok);
+    const stat = (k: keyof ComparisonRow) => {
+      const xs = ok.map((r) => r[k]).filter((x): x is number => typeof x === "number");
+      return xs.length ? meanSd(xs) : null;
+    };
+    return {
+      name,
+      method: mine[0].method,
+      seeds: ok.map((r) => r.seed),
+      failed: mine.length - ok.length,
+      trainableParams: ok[0]?.trainableParams ?? null,
+      trainSecondsPerStep: stat("trainSecondsPerStep"),
+      finalTrainLoss: stat("finalTrainLoss"),
+      finalEvalLoss: stat("finalEvalLoss"),
+      exactMatch: stat("exactMatch"),
+      peakAllocatedBytes: stat("peakAllocatedBytes"),
+      peakRssBytes: stat("peakRssBytes"),
+    };
+  });
+}
+
+/**
+ * Reads seed-averaged results honestly: each variant against the baseline on held-out loss (and exact
+ * match), calling a difference real only when it exceeds the seed-to-seed noise (`exceedsNoise`:
+ * |Δmean| > 2·√(sd_a²/n_a + sd_b²/n_b)).
+ *
+ * @param summaries The output of {@linkcode summarizeSeeds}.
+ * @param options `baseline` (default: the first variant).
+ * @returns Sentences, computed from the numbers.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { describeSeeds } from "./seed_summary.ts";
+ * const s = (name: string, mean: number) => ({ name, method: name, seeds: [0, 1, 2], failed: 0, trainableParams: 10,
+ *   trainSecondsPerStep: null, finalTrainLoss: null, exactMatch: null, peakAllocatedBytes: null, peakRssBytes: null,
+ *   finalEvalLoss: { mean, sd: 0.05, n: 3 } });
+ * assert.match(describeSeeds([s("lora", 3), s("dora", 3.01)]).join(" "), /within the seed-to-seed spread/);
+ * assert.match(describeSeeds([s("lora", 3), s("dora", 2.5)]).join(" "), /lower, by more than the seed-to-seed spread/);
+ * ```
+ */
+export function describeSeeds(
+  summaries: readonly SeedSummary[],
+  options: { baseline?: string } = {},
+): string[] {
+  const base = summaries.find((s) => s.name === options.baseline) ?? summaries[0];
+  if (!base?.finalEvalLoss) return ["No run reported a held-out loss: set an eval dataset."];
+  const n = Math.min(...summaries.map((s) => s.seeds.length));
+  const lines = [
+    `Rule: a difference counts only when it is larger than twice the standard error of the difference over seeds ` +
+    `(|Δmean| > 2·√(sd_a²/n_a + sd_b²/n_b)); ${n} seed${n === 1 ? "" : "s"} per setting${
+      n < 2 ? ", so no difference can be called real" : ""
+    }.`,
+  ];
+  const pct = (m: MeanSd | null) =>
+    m === null ? "n/a" : `${(m.mean * 100).toFixed(0)}% ± ${(m.sd * 100).toFixed(0)}`;
+  for (const s of summaries) {
+    if (s === base || !s.finalEvalLoss) continue;
+    const real = exceedsNoise(s.finalEvalLoss, base.finalEvalLoss);
+    const better = s.finalEvalLoss.mean < base.finalEvalLoss.mean ? "lower" : "higher";
+    const emReal = s.exactMatch && base.exactMatch && exceedsNoise(s.exactMatch, base.exactMatch);
+    lines.push(
+      `${s.name} vs ${base.name}: held-out loss ${formatMeanSd(s.finalEvalLoss)} vs ${
+        formatMeanSd(base.finalEvalLoss)
+      } — ${
+        real
+          ? `${better}, by more than the seed-to-seed spread (a real difference for this model, data and budget)`
+          : "within the seed-to-seed spread (no difference shown)"
+      }; exact match ${pct(s.exactMatch)} vs ${pct(base.exactMatch)}${
+        s.exactMatch && base.exactMatch ? (emReal ? " (beyond the spread)" : " (within the spread)") : ""
+      }.`,
+    );
+  }
+  return lines;
+}
+
+/**
+ * Table rows for seed-averaged results: one per variant, each metric as `mean ± sd`.
+ *
+ * @param summaries The output of {@linkcode summarizeSeeds}.
+ * @returns Rows for `showTable` (variant, trainable params, train ms/step, held-out loss, exact match %, seeds).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { seedTableRows } from "./seed_summary.ts";
+ * const [row] = seedTableRows([{ name: "lora", method: "lora", seeds: [0, 1], failed: 0, trainableParams: 10,
+ *   trainSecondsPerStep: { mean: 0.1, sd: 0.01, n: 2 }, finalTrainLoss: null, finalEvalLoss: { mean: 3, sd: 0.1, n: 2 },
+ *   exactMatch: { mean: 0.5, sd: 0.05, n: 2 }, peakAllocatedBytes: null, peakRssBytes: null }]);
+ * assert.deepEqual(row, { variant: "lora", "trainable params": 10, "train ms/step": "100 ± 10",
+ *   "held-out loss": "3.000 ± 0.100", "exact match %": "50 ± 5", seeds: 2 });
+ * ```
+ */
+export function seedTableRows(summaries: readonly SeedSummary[]): Record<string, string | number | null>[] {
+  const scaled = (m: MeanSd | null, k: number) => m && { ...m, mean: m.mean * k, sd: m.sd * k };
+  return summaries.map((s) => ({
+    variant: s.name,
+    "trainable params": s.trainableParams,
+    "train ms/step": formatMeanSd(scaled(s.trainSecondsPerStep, 1000), 0),
+    "held-out loss": formatMeanSd(s.finalEvalLoss),
+    "exact match %": formatMeanSd(scaled(s.exactMatch, 100), 0),
+    seeds: s.seeds.length,
+  }));
+}
