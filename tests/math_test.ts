@@ -51,6 +51,61 @@ Deno.test("svd() rebuilds wide and tall matrices with descending singular values
   }
 });
 
+Deno.test("svd() and randomizedSvd() give numpy's singular values (numpy.linalg.svd as the oracle)", async () => {
+  // np.linalg.svd(a, compute_uv=False) in float64.
+  const cases: { a: number[][]; want: number[]; rank: number }[] = [
+    {
+      a: [[1, 2, 3], [4, 5, 6], [7, 8, 10], [1, 0, 1]],
+      want: [17.45089558463664, 0.9869391657365876, 0.7015656613921288],
+      rank: 3,
+    },
+    {
+      // rank 2 (a sum of two outer products): the randomized SVD is exact at rank 2
+      a: [[2, -1, 0, 1, 1], [5, -1, -2, 2, 5], [1, 1, -2, 0, 3], [0, 3, -4, -1, 5], [5, -4, 2, 3, 0], [
+        3,
+        0,
+        -2,
+        1,
+        4,
+      ]],
+      want: [11.535160517837772, 9.107143999504821],
+      rank: 2,
+    },
+  ];
+  for (const { a, want, rank } of cases) {
+    for (const m of [fromRows(a), transpose(fromRows(a))]) {
+      const exact = svd(m).s, approx = (await randomizedSvd(m, rank)).s;
+      for (let i = 0; i < want.length; i++) {
+        assert.ok(Math.abs(exact[i] - want[i]) / want[i] < 1e-6, `svd σ${i}: ${exact[i]} vs ${want[i]}`);
+        assert.ok(
+          Math.abs(approx[i] - want[i]) / want[i] < 1e-5,
+          `randomizedSvd σ${i}: ${approx[i]} vs ${want[i]}`,
+        );
+      }
+    }
+  }
+});
+
+Deno.test("qr() of a matrix with a dependent column gives a zero column and a zero on R's diagonal", () => {
+  const { q, r } = qr(fromRows([[1, 2], [2, 4], [2, 4]]));
+  assert.deepEqual(Array.from(q.data, (x) => +x.toFixed(6)), [0.333333, 0, 0.666667, 0, 0.666667, 0]);
+  assert.deepEqual(Array.from(r.data), [3, 6, 0, 0]);
+});
+
+Deno.test("svd() of a rank-deficient matrix keeps the zero singular values and still rebuilds it", async () => {
+  for (
+    const a of [
+      fromRows([[1, 2], [2, 4], [3, 6], [0, 0], [1, 2]]),
+      fromRows([[1, 2, 3, 0, 1], [2, 4, 6, 0, 2]]),
+    ]
+  ) {
+    const { u, s, vt } = svd(a);
+    assert.ok(Math.abs(s[0] - Math.sqrt(75)) < 1e-5 && s[1] < 1e-6, `s = ${Array.from(s)}`);
+    const us = { ...u, data: u.data.map((x, i) => x * s[i % u.cols]) };
+    assert.ok(maxAbsDiff((await matmul(us, vt)).data, a.data) < 1e-5);
+  }
+});
+
 Deno.test("randomizedSvd() finds the top singular values of a low-rank-plus-noise matrix", async () => {
   const n = 256, k = 8;
   const low = await matmul(randn(n, k, 6), randn(k, n, 7));
@@ -95,6 +150,20 @@ Deno.test("bad input gets a clear error naming the shapes or values", async (t) 
       name: "PiSSA rank too large",
       run: () => pissaInit(randn(3, 3), { r: 4, alpha: 1 }),
       want: /PiSSA rank 4 must be from 1 to min\(out, in\) = 3/,
+    },
+    {
+      name: "Infinity in the randomized SVD's input (found through the sketch)",
+      run: () => {
+        const a = randn(300, 200, 1);
+        a.data[123 * 200 + 45] = -Infinity;
+        return randomizedSvd(a, 4);
+      },
+      want: /randomizedSvd input \(300×200\) holds -Infinity at row 123, column 45/,
+    },
+    {
+      name: "NaN in the randomized SVD's input",
+      run: () => randomizedSvd(fromRows([[1, 2, 3], [4, NaN, 6]]), 1),
+      want: /randomizedSvd input \(2×3\) holds NaN at row 1, column 1/,
     },
     {
       name: "NaN in weights",

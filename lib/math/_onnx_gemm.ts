@@ -36,8 +36,10 @@ function _valueInfo(name: string, dims: string[]): number[] {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { gemmModel } from "./_onnx_gemm.ts";
- * console.log(gemmModel(false, true).length > 50); // true
+ * const text = new TextDecoder().decode(gemmModel(false, true));
+ * assert.ok(text.includes("Gemm") && text.includes("transB"));
  * ```
  */
 export function gemmModel(transA: boolean, transB: boolean): Uint8Array {

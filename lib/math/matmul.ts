@@ -53,9 +53,10 @@ function _session(transA: boolean, transB: boolean): Promise<Ort.InferenceSessio
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { fromRows, toRows } from "./matrix.ts";
  * import { matmulPlain } from "./matmul.ts";
- * console.log(toRows(matmulPlain(fromRows([[1, 2]]), fromRows([[3], [4]])))); // [[11]]
+ * assert.deepEqual(toRows(matmulPlain(fromRows([[1, 2]]), fromRows([[3], [4]]))), [[11]]);
  * ```
  */
 export function matmulPlain(a: Matrix, b: Matrix, options: MatmulOptions = {}): Matrix {
@@ -98,10 +99,11 @@ function _dims(a: Matrix, b: Matrix, o: MatmulOptions): { m: number; k: number; 
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { fromRows, toRows } from "./matrix.ts";
  * import { matmul } from "./matmul.ts";
  * const c = await matmul(fromRows([[1, 2], [3, 4]]), fromRows([[1, 0], [0, 1]]), { backend: "onnx" });
- * console.log(toRows(c)); // [[1, 2], [3, 4]]
+ * assert.deepEqual(toRows(c), [[1, 2], [3, 4]]);
  * ```
  */
 export async function matmul(a: Matrix, b: Matrix, options: MatmulOptions = {}): Promise<Matrix> {

@@ -23,9 +23,10 @@ export interface Matrix {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { matrix } from "./matrix.ts";
  * const m = matrix(2, 3);
- * console.log(m.data.length); // 6
+ * assert.deepEqual(Array.from(m.data), [0, 0, 0, 0, 0, 0]);
  * ```
  */
 export function matrix(rows: number, cols: number, data?: Float32Array | number[]): Matrix {
@@ -48,8 +49,10 @@ export function matrix(rows: number, cols: number, data?: Float32Array | number[
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { fromRows } from "./matrix.ts";
- * console.log(fromRows([[1, 2], [3, 4]]).cols); // 2
+ * const m = fromRows([[1, 2], [3, 4], [5, 6]]);
+ * assert.deepEqual([m.rows, m.cols, Array.from(m.data)], [3, 2, [1, 2, 3, 4, 5, 6]]);
  * ```
  */
 export function fromRows(rows: number[][]): Matrix {
@@ -68,8 +71,9 @@ export function fromRows(rows: number[][]): Matrix {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { fromRows, toRows } from "./matrix.ts";
- * console.log(toRows(fromRows([[1, 2]]))); // [[1, 2]]
+ * assert.deepEqual(toRows(fromRows([[1, 2], [3, 4]])), [[1, 2], [3, 4]]);
  * ```
  */
 export function toRows(m: Matrix): number[][] {
@@ -84,8 +88,9 @@ export function toRows(m: Matrix): number[][] {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { fromRows, toRows, transpose } from "./matrix.ts";
- * console.log(toRows(transpose(fromRows([[1, 2, 3]])))); // [[1], [2], [3]]
+ * assert.deepEqual(toRows(transpose(fromRows([[1, 2, 3]]))), [[1], [2], [3]]);
  * ```
  */
 export function transpose(m: Matrix): Matrix {
@@ -113,8 +118,9 @@ export function transpose(m: Matrix): Matrix {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { addScaled, fromRows, toRows } from "./matrix.ts";
- * console.log(toRows(addScaled(fromRows([[1, 1]]), fromRows([[1, 2]]), -1))); // [[0, -1]]
+ * assert.deepEqual(toRows(addScaled(fromRows([[1, 1]]), fromRows([[1, 2]]), -1)), [[0, -1]]);
  * ```
  */
 export function addScaled(a: Matrix, b: Matrix, s = 1): Matrix {
@@ -134,8 +140,10 @@ export function addScaled(a: Matrix, b: Matrix, s = 1): Matrix {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { assertSameShape, matrix } from "./matrix.ts";
- * assertSameShape(matrix(2, 2), matrix(2, 2), "check");
+ * assertSameShape(matrix(2, 3), matrix(2, 3), "addScaled"); // same shape: no error
+ * assert.throws(() => assertSameShape(matrix(2, 3), matrix(3, 2), "addScaled"), /addScaled: shapes differ: 2×3 vs 3×2\./);
  * ```
  */
 export function assertSameShape(a: Matrix, b: Matrix, what: string): void {
@@ -153,8 +161,10 @@ export function assertSameShape(a: Matrix, b: Matrix, what: string): void {
  *
  * @example
  * ```ts
- * import { assertFinite, matrix } from "./matrix.ts";
- * assertFinite(matrix(1, 1, [0]), "W");
+ * import assert from "node:assert/strict";
+ * import { assertFinite, fromRows } from "./matrix.ts";
+ * assertFinite(fromRows([[0, 1]]), "W"); // all finite: no error
+ * assert.throws(() => assertFinite(fromRows([[0, 1], [Infinity, 2]]), "W"), /W \(2×2\) holds Infinity at row 1, column 0/);
  * ```
  */
 export function assertFinite(m: Matrix, name: string): void {
@@ -180,8 +190,10 @@ export function assertFinite(m: Matrix, name: string): void {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { randn } from "./matrix.ts";
- * console.log(randn(2, 2, 1).data[0] === randn(2, 2, 1).data[0]); // true
+ * assert.deepEqual(randn(2, 2, 1), randn(2, 2, 1));
+ * assert.notDeepEqual(randn(2, 2, 1), randn(2, 2, 2));
  * ```
  */
 export function randn(rows: number, cols: number, seed = 0): Matrix {

@@ -4,8 +4,9 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { fromRows, matmul, toRows } from "./mod.ts";
- * console.log(toRows(await matmul(fromRows([[1, 2]]), fromRows([[3], [4]])))); // [[11]]
+ * assert.deepEqual(toRows(await matmul(fromRows([[1, 2]]), fromRows([[3], [4]]))), [[11]]);
  * ```
  *
  * @module

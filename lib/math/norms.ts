@@ -1,5 +1,5 @@
 /**
- * Vector norms of a matrix's rows and columns, and the Frobenius norm.
+ * The L2 norm of each row of a matrix, and the Frobenius norm.
  *
  * @module
  */
@@ -13,9 +13,10 @@ import type { Matrix } from "./matrix.ts";
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { fromRows } from "./matrix.ts";
  * import { rowNorms } from "./norms.ts";
- * console.log(Array.from(rowNorms(fromRows([[3, 4], [0, 1]])))); // [5, 1]
+ * assert.deepEqual(Array.from(rowNorms(fromRows([[3, 4], [0, 1]]))), [5, 1]);
  * ```
  */
 export function rowNorms(m: Matrix): Float32Array {
@@ -29,25 +30,6 @@ export function rowNorms(m: Matrix): Float32Array {
 }
 
 /**
- * The L2 norm of each column.
- *
- * @param m The matrix.
- * @returns `m.cols` norms.
- *
- * @example
- * ```ts
- * import { fromRows } from "./matrix.ts";
- * import { colNorms } from "./norms.ts";
- * console.log(Array.from(colNorms(fromRows([[3, 0], [4, 1]])))); // [5, 1]
- * ```
- */
-export function colNorms(m: Matrix): Float32Array {
-  const acc = new Float64Array(m.cols);
-  for (let i = 0; i < m.rows; i++) for (let j = 0; j < m.cols; j++) acc[j] += m.data[i * m.cols + j] ** 2;
-  return Float32Array.from(acc, Math.sqrt);
-}
-
-/**
  * The Frobenius norm (square root of the sum of squares).
  *
  * @param m The matrix.
@@ -55,9 +37,10 @@ export function colNorms(m: Matrix): Float32Array {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { fromRows } from "./matrix.ts";
  * import { frobenius } from "./norms.ts";
- * console.log(frobenius(fromRows([[3, 4]]))); // 5
+ * assert.equal(frobenius(fromRows([[3, 4]])), 5);
  * ```
  */
 export function frobenius(m: Matrix): number {

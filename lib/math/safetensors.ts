@@ -78,9 +78,11 @@ function _decode(dtype: string, bytes: Uint8Array): Tensor["data"] {
  *
  * @example Round-trip
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parseSafetensors, serializeSafetensors } from "./safetensors.ts";
  * const bytes = serializeSafetensors({ w: { shape: [2], data: new Float32Array([1, 2]) } });
- * console.log(Array.from(parseSafetensors(bytes).tensors.w.data as Float32Array)); // [1, 2]
+ * const { w } = parseSafetensors(bytes).tensors;
+ * assert.deepEqual([w.dtype, w.shape, Array.from(w.data as Float32Array)], ["F32", [2], [1, 2]]);
  * ```
  */
 export function parseSafetensors(bytes: Uint8Array, name = "safetensors data"): {
@@ -144,8 +146,14 @@ export function parseSafetensors(bytes: Uint8Array, name = "safetensors data"): 
  * @throws {Error} When the file is missing or corrupt, naming it.
  *
  * @example
- * ```ts ignore
- * const { tensors } = await readSafetensors("adapter/adapter_model.safetensors");
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { readSafetensors, writeSafetensors } from "./safetensors.ts";
+ * const path = await Deno.makeTempFile({ suffix: ".safetensors" });
+ * await writeSafetensors(path, { w: { shape: [1, 2], data: new Float32Array([1, 2]) } });
+ * const { tensors } = await readSafetensors(path);
+ * assert.deepEqual(tensors.w.shape, [1, 2]);
+ * await Deno.remove(path);
  * ```
  */
 export async function readSafetensors(path: string): Promise<ReturnType<typeof parseSafetensors>> {
@@ -174,8 +182,12 @@ function _dtypeOf(data: TensorInput["data"]): string {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { serializeSafetensors } from "./safetensors.ts";
- * console.log(serializeSafetensors({ b: { shape: [1], data: new Float32Array([0]) } }).length > 8); // true
+ * const bytes = serializeSafetensors({ b: { shape: [1], data: new Float32Array([0]) } });
+ * const headerLength = Number(new DataView(bytes.buffer).getBigUint64(0, true));
+ * assert.equal(headerLength % 8, 0); // the data starts 8-byte aligned
+ * assert.equal(bytes.length, 8 + headerLength + 4); // one float32
  * ```
  */
 export function serializeSafetensors(
@@ -217,8 +229,13 @@ export function serializeSafetensors(
  * @param metadata Optional string metadata.
  *
  * @example
- * ```ts ignore
- * await writeSafetensors("out/a.safetensors", { w: { shape: [1], data: new Float32Array([1]) } });
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { readSafetensors, writeSafetensors } from "./safetensors.ts";
+ * const path = await Deno.makeTempFile({ suffix: ".safetensors" });
+ * await writeSafetensors(path, { w: { shape: [1], data: new Float32Array([1]) } }, { format: "pt" });
+ * assert.deepEqual((await readSafetensors(path)).metadata, { format: "pt" });
+ * await Deno.remove(path);
  * ```
  */
 export async function writeSafetensors(

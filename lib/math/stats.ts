@@ -14,8 +14,10 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { correlation } from "./stats.ts";
- * console.log(correlation([1, 2, 3], [3, 2, 1]).toFixed(3)); // -1.000
+ * assert.equal(correlation([1, 2, 3], [3, 2, 1]), -1);
+ * assert.ok(Math.abs(correlation([1, 2, 3, 4], [1, 3, 2, 4]) - 0.8) < 1e-12);
  * ```
  */
 export function correlation(xs: readonly number[], ys: readonly number[]): number {

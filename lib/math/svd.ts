@@ -4,9 +4,8 @@
  *
  * @module
  */
-import { assertFinite, type Matrix, matrix, transpose } from "./matrix.ts";
-import { matmulPlain } from "./matmul.ts";
-import { qr } from "./qr.ts";
+import { columnsOf, fromColumns, gramSchmidt } from "./_columns.ts";
+import { assertFinite, type Matrix, matrix } from "./matrix.ts";
 
 /** A thin SVD `a = u · diag(s) · vt`, singular values descending. */
 export interface Svd {
@@ -18,16 +17,14 @@ export interface Svd {
   vt: Matrix;
 }
 
-function _jacobiTall(a: Matrix): Svd {
-  const { rows: m, cols: n } = a;
-  const w = Array.from(
-    { length: n },
-    (_, j) => Float64Array.from({ length: m }, (_, i) => a.data[i * n + j]),
-  );
-  const v = Array.from(
-    { length: n },
-    (_, j) => Float64Array.from({ length: n }, (_, i) => (i === j ? 1 : 0)),
-  );
+/** Columns `w` (rotated in place) = U·diag(s)·Vᵀ, as columns of U and V, s descending. */
+function _jacobi(w: Float64Array[]): { u: Float64Array[]; s: Float64Array; v: Float64Array[] } {
+  const n = w.length, m = w[0]?.length ?? 0;
+  const v = Array.from({ length: n }, (_, j) => {
+    const e = new Float64Array(n);
+    e[j] = 1;
+    return e;
+  });
   for (let sweep = 0; sweep < 60; sweep++) {
     let rotated = false;
     for (let p = 0; p < n - 1; p++) {
@@ -61,13 +58,11 @@ function _jacobiTall(a: Matrix): Svd {
   }
   const sigma = w.map((c) => Math.sqrt(c.reduce((acc, x) => acc + x * x, 0)));
   const order = sigma.map((_, i) => i).sort((x, y) => sigma[y] - sigma[x]);
-  const u = matrix(m, n), vt = matrix(n, n), s = new Float32Array(n);
-  order.forEach((j, k) => {
-    s[k] = sigma[j];
-    for (let i = 0; i < m; i++) u.data[i * n + k] = sigma[j] > 0 ? w[j][i] / sigma[j] : 0;
-    for (let i = 0; i < n; i++) vt.data[k * n + i] = v[j][i];
-  });
-  return { u, s, vt };
+  return {
+    u: order.map((j) => sigma[j] > 0 ? w[j].map((x) => x / sigma[j]) : new Float64Array(m)),
+    s: Float64Array.from(order, (j) => sigma[j]),
+    v: order.map((j) => v[j]),
+  };
 }
 
 /**
@@ -80,20 +75,39 @@ function _jacobiTall(a: Matrix): Svd {
  *
  * @example
  * ```ts
- * import { fromRows } from "./matrix.ts";
+ * import assert from "node:assert/strict";
+ * import { fromRows, toRows } from "./matrix.ts";
  * import { svd } from "./svd.ts";
- * console.log(Array.from(svd(fromRows([[3, 0], [0, -2]])).s)); // [3, 2]
+ * const { u, s, vt } = svd(fromRows([[3, 0], [0, -2]]));
+ * assert.deepEqual(Array.from(s), [3, 2]);
+ * assert.deepEqual(toRows(u), [[1, 0], [0, -1]]);
+ * assert.deepEqual(toRows(vt), [[1, 0], [0, 1]]);
  * ```
  */
 export function svd(a: Matrix): Svd {
   assertFinite(a, "svd input");
-  if (a.cols > a.rows) {
-    const { u, s, vt } = svd(transpose(a));
-    return { u: transpose(vt), s, vt: transpose(u) };
+  // Work on the tall one, t = a or aᵀ: t = U·S·Vᵀ, so a = V·S·Uᵀ when a is wide.
+  const wide = a.cols > a.rows;
+  const cols = columnsOf(a, wide);
+  const m = wide ? a.cols : a.rows, p = cols.length;
+  if (p === 0) return { u: matrix(a.rows, 0), s: new Float32Array(0), vt: matrix(0, a.cols) };
+  let f: { u: Float64Array[]; s: Float64Array; v: Float64Array[] };
+  if (m < 2 * p) f = _jacobi(cols);
+  else {
+    // Much taller than wide: t = Q·R, then the SVD of the small square R (R-SVD, as LAPACK does).
+    const r = gramSchmidt(cols);
+    const small = _jacobi(
+      Array.from({ length: p }, (_, j) => Float64Array.from({ length: p }, (_, i) => r[i * p + j])),
+    );
+    const u = small.u.map((uk) => {
+      const col = new Float64Array(m); // Q · (column k of U_R)
+      for (let j = 0; j < p; j++) for (let i = 0, c = uk[j], q = cols[j]; i < m; i++) col[i] += c * q[i];
+      return col;
+    });
+    f = { u, s: small.s, v: small.v };
   }
-  if (a.rows < 2 * a.cols) return _jacobiTall(a);
-  // Much taller than wide: a = Q·R, then the SVD of the small square R (R-SVD, as LAPACK does).
-  const { q, r } = qr(a);
-  const small = _jacobiTall(r);
-  return { u: matmulPlain(q, small.u), s: small.s, vt: small.vt };
+  const s = Float32Array.from(f.s);
+  return wide
+    ? { u: fromColumns(f.v, false), s, vt: fromColumns(f.u, true) }
+    : { u: fromColumns(f.u, false), s, vt: fromColumns(f.v, true) };
 }
