@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { absPath, modelArg, runPythonJob } from "../infer/_python_job.ts";
+import { modelJob, runPythonJob } from "../infer/_python_job.ts";
 import type { Message } from "../data/load_dataset.ts";
 
 /** Options for {@linkcode generateSamples}. */
@@ -62,8 +62,7 @@ export async function generateSamples(
   }
   if (prompts.length === 0) return [];
   const job = {
-    model: modelArg(model),
-    adapter: options.adapter ? absPath(options.adapter) : null,
+    ...modelJob(model, options.adapter),
     prompts,
     n,
     temperature,

@@ -9,8 +9,29 @@
 import { z } from "zod";
 import { projectRoot, pythonPath } from "../env/paths.ts";
 import { spawnJsonLines } from "../util/json_lines_process.ts";
-export { absPath } from "../util/fs.ts";
-export { modelArg } from "../util/model_source.ts";
+import { absPath } from "../util/fs.ts";
+import { modelArg } from "../util/model_source.ts";
+export { absPath, modelArg };
+
+/**
+ * The model part of a job, as every script reads it: the model as Python loads it (a local folder made
+ * absolute, or a Hub id) and the adapter folder (absolute) or null.
+ *
+ * @param model A model folder or Hub id.
+ * @param adapter An adapter folder.
+ * @returns `{ model, adapter }`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { modelJob } from "./_python_job.ts";
+ * assert.deepEqual(modelJob("Qwen/Qwen2.5-0.5B"), { model: "Qwen/Qwen2.5-0.5B", adapter: null });
+ * assert.deepEqual(modelJob("/m", "runs/r/adapter"), { model: "/m", adapter: `${Deno.cwd()}/runs/r/adapter` });
+ * ```
+ */
+export function modelJob(model: string, adapter?: string): { model: string; adapter: string | null } {
+  return { model: modelArg(model), adapter: adapter ? absPath(adapter) : null };
+}
 
 /**
  * Runs `lib/infer/python/<script>` with a JSON job on stdin and returns its JSON answer (the last JSON

@@ -5,7 +5,7 @@
  * @module
  */
 import { z } from "zod";
-import { absPath, modelArg, runPythonJob } from "./_python_job.ts";
+import { modelJob, runPythonJob } from "./_python_job.ts";
 import type { Message } from "../data/load_dataset.ts";
 
 /** Options for {@linkcode generate}. */
@@ -42,8 +42,7 @@ export async function generate(
 ): Promise<string[]> {
   const adapter = options.adapter ? ` + ${options.adapter}` : "";
   const job = {
-    model: modelArg(model),
-    adapter: options.adapter ? absPath(options.adapter) : null,
+    ...modelJob(model, options.adapter),
     prompts,
     maxNewTokens: options.maxNewTokens ?? 32,
   };

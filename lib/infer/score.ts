@@ -6,7 +6,7 @@
  * @module
  */
 import { z } from "zod";
-import { absPath, modelArg, runPythonJob } from "./_python_job.ts";
+import { modelJob, runPythonJob } from "./_python_job.ts";
 import { type Dataset, loadDataset, type Message } from "../data/load_dataset.ts";
 
 /** A model to score: a folder (or cached Hub id), optionally with an adapter folder. */
@@ -57,7 +57,7 @@ export async function scoreModels(models: ScoredModel[], examples: ScoreExample[
     throw new Error("scoreModels: no examples given; pass at least one {prompt, answer}.");
   }
   const job = {
-    models: models.map((m) => ({ model: modelArg(m.model), adapter: m.adapter ? absPath(m.adapter) : null })),
+    models: models.map((m) => modelJob(m.model, m.adapter)),
     examples,
   };
   const what = `Scoring ${models.map((m) => m.model + (m.adapter ? ` + ${m.adapter}` : "")).join(", ")}`;

@@ -9,7 +9,7 @@
  * @module
  */
 import { z } from "zod";
-import { absPath, modelArg, runPythonJob } from "../infer/_python_job.ts";
+import { modelJob, runPythonJob } from "../infer/_python_job.ts";
 import { parseJsonOutput } from "../eval/json_output.ts";
 
 /** The days of the week, as the order's `day` field spells them. */
@@ -266,8 +266,7 @@ export async function constrainedJson(
   options: ConstrainedJsonOptions = {},
 ): Promise<string[]> {
   const job = {
-    model: modelArg(model),
-    adapter: options.adapter ? absPath(options.adapter) : null,
+    ...modelJob(model, options.adapter),
     prompts,
     fields: fieldSpecs(schema),
     maxFieldTokens: options.maxFieldTokens ?? 8,

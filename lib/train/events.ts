@@ -6,6 +6,7 @@
  * @module
  */
 import { z } from "zod";
+import { parseJsonLine } from "../util/json_lines_process.ts";
 
 const base = { protocol: z.union([z.literal(1), z.literal(2)]), time: z.number() };
 const num = z.number().nullable().optional();
@@ -133,22 +134,11 @@ export type TrainEvent = z.infer<typeof TrainEventSchema>;
  * assert.equal(e.event === "eval" && e.evalLoss, 1.5);
  * const old = parseEvent('{"event":"eval","protocol":1,"time":0,"step":3,"eval_loss":1.5}', "recorded");
  * assert.equal(old.event === "eval" && old.evalLoss, 1.5);
- * assert.throws(() => parseEvent('{"event":"eval","protocol":2,"time":0}', "x:1"), /x:1: bad event, field step/);
+ * assert.throws(() => parseEvent('{"event":"eval","protocol":2,"time":0}', "x:1"), /x:1: field step/);
  * ```
  */
 export function parseEvent(line: string, where: string): TrainEvent {
-  let json: unknown;
-  try {
-    json = JSON.parse(line);
-  } catch {
-    throw new Error(`${where}: not a JSON event: ${line.slice(0, 120)}`);
-  }
-  const parsed = TrainEventSchema.safeParse(_fromProtocol1(json));
-  if (!parsed.success) {
-    const i = parsed.error.issues[0];
-    throw new Error(`${where}: bad event, field ${i.path.join(".")}: ${i.message}`);
-  }
-  return parsed.data;
+  return parseJsonLine(line, TrainEventLineSchema, where);
 }
 
 /** `peak_memory_bytes` → `peakMemoryBytes` (the trainer's `camel()` does the same for protocol 2). */
@@ -199,3 +189,6 @@ export function eventsOf<K extends TrainEvent["event"]>(
 ): EventOf<K>[] {
   return events.filter((e): e is EventOf<K> => e.event === kind);
 }
+
+/** One events line as JSON: protocol 2, or protocol 1 renamed ({@linkcode parseEvent} and the trainer stream use it). */
+export const TrainEventLineSchema: z.ZodType<TrainEvent> = z.preprocess(_fromProtocol1, TrainEventSchema);

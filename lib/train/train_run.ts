@@ -5,7 +5,7 @@
  * @module
  */
 import { projectRoot, pythonPath } from "../env/paths.ts";
-import { type TrainEvent, TrainEventSchema } from "./events.ts";
+import { type TrainEvent, TrainEventLineSchema } from "./events.ts";
 import { absPath } from "../util/fs.ts";
 import { spawnJsonLines } from "../util/json_lines_process.ts";
 import type { RunConfig, RunConfigInput } from "./run_config.ts";
@@ -158,7 +158,7 @@ async function* _runGroup(
     command: python,
     args,
     cwd: runs[group[0]].dir,
-    schema: TrainEventSchema,
+    schema: TrainEventLineSchema,
     where: `the trainer (${runs[group[0]].dir})`,
     env: { TOKENIZERS_PARALLELISM: "false", HF_HUB_DISABLE_PROGRESS_BARS: "1", ...options.env },
     onStderr: async (chunk) => {
