@@ -165,7 +165,7 @@ export function writeTree(storage: string, commit: string, files: Record<string,
 
 /**
  * Points `snapshots/<commit>/<path>` at its blob with a relative symlink, as Python does (so the
- * cache folder can be moved), replacing whatever was there.
+ * cache folder can be moved), atomically replacing whatever was there.
  *
  * @param storage The repo's cache folder.
  * @param commit The commit hash.
@@ -184,12 +184,11 @@ export function writeTree(storage: string, commit: string, files: Record<string,
 export function linkSnapshotFile(storage: string, commit: string, path: string, entry: TreeEntry): void {
   const pointer = `${snapshotDir(storage, commit)}/${path}`;
   Deno.mkdirSync(dirname(pointer), { recursive: true });
-  try {
-    Deno.removeSync(pointer);
-  } catch {
-    // nothing there
-  }
-  Deno.symlinkSync(relative(dirname(pointer), blobPath(storage, entry)), pointer);
+  // A new link renamed over the old one: another process linking the same file at the same time
+  // (ince or Python) never sees it missing, and neither fails on the other's link.
+  const tmp = `${pointer}.${Deno.pid}.${crypto.randomUUID().slice(0, 8)}.tmp`;
+  Deno.symlinkSync(relative(dirname(pointer), blobPath(storage, entry)), tmp);
+  Deno.renameSync(tmp, pointer);
 }
 
 /**

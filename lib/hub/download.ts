@@ -1,11 +1,11 @@
 /**
- * Downloading Hub repositories into the cache Python's `huggingface_hub` uses, with resume, sha256
- * checks of LFS files, offline mode and a progress bar; and a lesson's `MODEL` (a path or a Hub id)
- * as a local folder.
+ * Downloading Hub repositories into the cache Python's `huggingface_hub` uses, with retries, resume,
+ * a checksum of every file, huggingface_hub's lock files, offline mode and a progress bar; and a
+ * lesson's `MODEL` (a path or a Hub id) as a local folder.
  *
  * The steps, one file each: {@linkcode resolveTree} (revision → commit → file list), `selectFiles`
  * (allow/ignore globs), `cache_layout.ts` (blobs, snapshots, refs, trees), `fetchBlob` (one file,
- * resumed and verified).
+ * locked, resumed and verified).
  *
  * @module
  */

@@ -1,10 +1,13 @@
 /**
- * Requests to the Hub, each failure turned into one line that says what failed, for which repo, and
- * what to do next: the JSON API (`/api/...`) and repo files (`/{repo}/resolve/{commit}/{path}`).
+ * Requests to the Hub: the JSON API (`/api/...`) and repo files (`/{repo}/resolve/{commit}/{path}`).
+ * Each request is retried with backoff on 429, 5xx and network errors (`retry.ts`), and each failure
+ * becomes one line that says what failed, for which repo, and what to do next (`hub_errors.ts`).
  *
  * @module
  */
+import { hubError } from "./hub_errors.ts";
 import type { RepoType } from "./repo_id.ts";
+import { fetchWithRetries, type RetryOptions } from "./retry.ts";
 
 /** A repo on a Hub, and the headers that may read it. */
 export interface HubRepo {
@@ -14,6 +17,8 @@ export interface HubRepo {
   type: RepoType;
   /** `{ authorization: "Bearer …" }`, or `{}` without a token. */
   auth: Record<string, string>;
+  /** How failed requests are retried (default: as huggingface_hub, 5 retries from 1 s). */
+  retry?: RetryOptions;
 }
 
 /** Where a repo file is: enough to build its `resolve` URL. */
@@ -23,53 +28,13 @@ export interface RepoFileRef extends HubRepo {
 }
 
 /**
- * Turns a Hub error status into one line that says what to do.
- *
- * @param res The failed response (its `x-error-code` header tells a missing revision or file apart).
- * @param what What was asked for, e.g. `revision v2` or a file path.
- * @param repo The repo.
- * @returns The error to throw.
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { hubError } from "./hub_http.ts";
- * const gated = hubError(new Response(null, { status: 401 }), "config.json", { repo: "org/m", type: "model" });
- * assert.match(gated.message, /^org\/m: access denied \(HTTP 401\).*set HF_TOKEN/);
- * ```
- */
-export function hubError(res: Response, what: string, repo: Pick<HubRepo, "repo" | "type">): Error {
-  const code = res.headers.get("x-error-code") ?? "";
-  const { repo: id, type } = repo;
-  if (res.status === 401 || res.status === 403) {
-    return new Error(
-      `${id}: access denied (HTTP ${res.status}) — the repo is gated or private. Accept its terms on the Hub, then ` +
-        "set HF_TOKEN (or run `hf auth login`) with a token that can read it.",
-    );
-  }
-  if (res.status === 404) {
-    if (code === "RevisionNotFound") {
-      return new Error(`${id}: revision not found (${what}). Check the branch, tag or commit.`);
-    }
-    if (code === "EntryNotFound") {
-      return new Error(`${id}: file not found: ${what}. Check the file name in the repo.`);
-    }
-    const other = type === "model" ? "dataset" : "model";
-    return new Error(
-      `${id}: ${type} repository not found (HTTP 404). Check the id, and whether it is a ${other}.`,
-    );
-  }
-  return new Error(`${id}: the Hub answered HTTP ${res.status} for ${what}. Try again later.`);
-}
-
-/**
- * GETs a Hub API URL with the repo's token (one request).
+ * GETs a Hub API URL with the repo's token, retrying on 429, 5xx and network errors.
  *
  * @param url The full URL, e.g. `${hub}/api/models/org/m/revision/main`.
  * @param what What is asked for, for the error message.
  * @param repo The repo, its Hub and auth headers.
  * @returns The successful response (read its body).
- * @throws {Error} One line when the Hub cannot be reached or answers with an error.
+ * @throws {Error} One line when the Hub cannot be reached or answers with an error (after the retries).
  *
  * @example
  * ```ts ignore
@@ -79,15 +44,11 @@ export function hubError(res: Response, what: string, repo: Pick<HubRepo, "repo"
  * ```
  */
 export async function fetchHubApi(url: string, what: string, repo: HubRepo): Promise<Response> {
-  let res: Response;
-  try {
-    res = await fetch(url, { headers: repo.auth });
-  } catch (e) {
-    throw new Error(
-      `${repo.repo}: cannot reach the Hub at ${repo.hub} (${(e as Error).message}). ` +
-        "Check the connection, or set HF_HUB_OFFLINE=1 to use the cache.",
-    );
-  }
+  const res = await fetchWithRetries(url, { headers: repo.auth }, {
+    repo: repo.repo,
+    what,
+    retry: repo.retry,
+  });
   if (!res.ok) {
     await res.body?.cancel();
     throw hubError(res, what, repo);
@@ -97,12 +58,12 @@ export async function fetchHubApi(url: string, what: string, repo: HubRepo): Pro
 
 /**
  * GETs a repo file through `/resolve/`, following redirects by hand so the token goes only to the
- * Hub's own host, never to a CDN.
+ * Hub's own host, never to a CDN; each hop is retried on 429, 5xx and network errors.
  *
  * @param ref The file.
  * @param headers Extra headers (e.g. `range`).
  * @returns The successful response and how many requests it took.
- * @throws {Error} One line for HTTP errors (401, 404 …) or more than five redirects.
+ * @throws {Error} One line for HTTP errors (401, 404 …, or 5xx after the retries) or more than five redirects.
  *
  * @example The first 8 bytes of a safetensors file: its header's length
  * ```ts ignore
@@ -126,10 +87,10 @@ export async function fetchRepoFile(
   for (let hop = 0; hop < 5; hop++) {
     const sameHost = new URL(url).host === new URL(ref.hub).host;
     requests++;
-    const res = await fetch(url, {
+    const res = await fetchWithRetries(url, {
       headers: { "accept-encoding": "identity", ...headers, ...(sameHost ? ref.auth : {}) },
       redirect: "manual",
-    });
+    }, { repo: ref.repo, what: ref.path, retry: ref.retry });
     if (res.status >= 300 && res.status < 400 && res.headers.get("location")) {
       await res.body?.cancel();
       url = new URL(res.headers.get("location")!, url).href;

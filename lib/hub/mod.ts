@@ -10,8 +10,15 @@
  * names snapshots after each file's last commit and neither resumes nor verifies, so it cannot share
  * a cache with Python.
  *
+ * It survives a real Hub's faults as huggingface_hub does: tree listings over several pages (`Link`
+ * header), retries with backoff on 429/5xx and network errors (honouring `Retry-After`, bounded),
+ * resumable transfers (also from servers that ignore `Range`), a checksum on every file (sha256 for
+ * LFS, the git blob id for the rest), and huggingface_hub's own lock files, so Python and TypeScript
+ * can download the same blob at the same time.
+ *
  * One file per step: `resolve_tree.ts` (revision → commit → file list), `patterns.ts` (which files),
- * `hub_http.ts` (requests and their errors), `fetch_blob.ts` (one file, resumed and verified),
+ * `hub_http.ts` (requests), `retry.ts` (backoff), `hub_errors.ts` (401/403/404 as one line),
+ * `fetch_blob.ts` (one file, resumed and verified) with `blob_lock.ts` and `blob_checksum.ts`,
  * `cache_layout.ts` (where things go), `download.ts` (the entry points), `model_info.ts` (facts from
  * safetensors headers). The cache-layout and blob helpers are internal and not exported here.
  *
@@ -38,4 +45,5 @@ export {
 } from "./download.ts";
 export { type ResolvedTree, resolveTree, type ResolveTreeOptions } from "./resolve_tree.ts";
 export { fetchRepoFile, type HubRepo, type RepoFileRef } from "./hub_http.ts";
+export type { RetryOptions } from "./retry.ts";
 export * from "./model_info.ts";

@@ -119,7 +119,15 @@ export async function safetensorsParams(ref: RepoFileRef): Promise<Record<string
  */
 export async function modelInfo(repo: string, options: ModelInfoOptions = {}): Promise<ModelInfo> {
   const { hub, auth, commit, tree } = await resolveTree(repo, options);
-  const ref = (path: string): RepoFileRef => ({ hub, repo, type: "model", commit, path, auth });
+  const ref = (path: string): RepoFileRef => ({
+    hub,
+    repo,
+    type: "model",
+    commit,
+    path,
+    auth,
+    retry: options.retry,
+  });
   const shards = Object.keys(tree).filter((f) => f.endsWith(".safetensors")).sort();
   if (shards.length === 0) {
     throw new Error(

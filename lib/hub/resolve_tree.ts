@@ -1,8 +1,9 @@
 /**
  * A repo revision's commit and file list, as `huggingface_hub` 2.x gets them: resolve the revision to a
  * commit (`/api/{type}s/{repo}/revision/{rev}`, recorded in `refs/<rev>`), then list the tree at that
- * commit (`/api/{type}s/{repo}/tree/{commit}`), cached forever in `trees/<commit>.json`, the same file
- * Python writes and reads.
+ * commit (`/api/{type}s/{repo}/tree/{commit}`, following its pages: `Link: <…>; rel="next"`), cached
+ * forever in `trees/<commit>.json`, the same file Python writes and reads. Written only once every page
+ * has come, so an interrupted listing is never cached.
  *
  * @module
  */
@@ -10,6 +11,7 @@ import { type Env, hubEndpoint, hubToken } from "./hub_env.ts";
 import { isCommit, readTree, repoCacheDir, type TreeEntry, writeRef, writeTree } from "./cache_layout.ts";
 import { fetchHubApi, type HubRepo } from "./hub_http.ts";
 import type { RepoType } from "./repo_id.ts";
+import type { RetryOptions } from "./retry.ts";
 
 /** Which revision to resolve, and where: the Hub, the token and the cache. */
 export interface ResolveTreeOptions {
@@ -25,6 +27,8 @@ export interface ResolveTreeOptions {
   cacheDir?: string;
   /** Environment to read defaults from (default: the process environment). */
   env?: Env;
+  /** How failed requests are retried (default: as huggingface_hub, 5 retries from 1 s). */
+  retry?: RetryOptions;
 }
 
 /** The commit and file list of a repo revision, and what is needed to fetch its files. */
@@ -61,7 +65,8 @@ export async function resolveTree(repo: string, options: ResolveTreeOptions = {}
   const storage = repoCacheDir(repo, type, { cacheDir: options.cacheDir, env });
   const hub = (options.hubUrl ?? hubEndpoint(env)).replace(/\/+$/, "");
   const token = options.token ?? hubToken(env);
-  const on: HubRepo = { hub, repo, type, auth: token ? { authorization: `Bearer ${token}` } : {} };
+  const auth: Record<string, string> = token ? { authorization: `Bearer ${token}` } : {};
+  const on: HubRepo = { hub, repo, type, auth, ...(options.retry ? { retry: options.retry } : {}) };
   const api = `${hub}/api/${type}s/${repo}`;
   let requests = 0;
 
@@ -95,7 +100,7 @@ export async function resolveTree(repo: string, options: ResolveTreeOptions = {}
           ...(f.lfs ? { lfs_sha256: f.lfs.oid, lfs_size: f.lfs.size } : {}),
         };
       }
-      const next = res.headers.get("link")?.match(/<([^>]+)>;\s*rel="next"/);
+      const next = res.headers.get("link")?.match(/<([^>]+)>\s*;\s*rel="?next"?/);
       url = next ? new URL(next[1], hub).href : null;
     }
     writeTree(storage, commit, tree);
