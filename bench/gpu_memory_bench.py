@@ -101,7 +101,7 @@ def run_config(method: str, *, model: str, train: str, run_dir: str, batch: int,
         "prompt": {"virtualTokens": 20},
         "train": {"maxSteps": steps, "batchSize": batch, "gradAccum": 1, "lr": 2e-4, "schedule": "cosine",
                   "warmupSteps": 0, "maxLength": seq, "gradientCheckpointing": False, "seed": 42, "logEvery": 1,
-                  "evalEvery": 0, "saveEvery": 0, "dpoBeta": 0.1, "probeMemory": True},
+                  "evalEvery": 0, "saveEvery": 0, "saveMinutes": 0, "dpoBeta": 0.1, "probeMemory": True},
         "eval": {"exactMatch": True, "maxExamples": 64},
         "device": device,
         "dtype": dtype,
@@ -165,7 +165,7 @@ def write_dataset(path: str, model_dir: str, *, rows: int, seq: int, seed: int =
             if len(ids) <= seq:
                 raise BenchError(f"dataset row of {len(ids)} tokens is not longer than --seq {seq}; this is a bench bug")
             shortest = len(ids) if shortest is None else min(shortest, len(ids))
-            f.write(json.dumps({"messages": msgs}) + "\n")
+            f.write(json.dumps({"prompt": msgs[:-1], "completion": msgs[-1:]}) + "\n")  # the trainer's canonical rows
     return shortest
 
 
@@ -199,7 +199,10 @@ def versions() -> dict:
 
 
 def run_trainer(config_paths: list[str], *, log, timeout: float, labels: dict) -> int:
-    """One trainer process over the configs; progress on stdout, its stderr appended to `log`."""
+    """One trainer process over the configs; progress on stdout, its stderr appended to `log`. Like
+    lib/train/train_run.ts, this is the one writer of each run's events.jsonl (the trainer only prints)."""
+    run_dirs = [os.path.dirname(p) for p in config_paths]
+    at = 0
     env = {**os.environ, "PYTHONUNBUFFERED": "1", "TOKENIZERS_PARALLELISM": "false",
            "HF_HUB_DISABLE_PROGRESS_BARS": "1", "HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1"}
     proc = subprocess.Popen([sys.executable, TRAINER, *config_paths], cwd=ROOT, env=env, stdin=subprocess.DEVNULL,
@@ -212,6 +215,11 @@ def run_trainer(config_paths: list[str], *, log, timeout: float, labels: dict) -
                 e = json.loads(line)
             except json.JSONDecodeError:
                 continue
+            if at < len(run_dirs):
+                with open(os.path.join(run_dirs[at], "events.jsonl"), "a", encoding="utf-8") as f:
+                    f.write(line if line.endswith("\n") else line + "\n")
+                if e.get("event") in ("end", "error"):
+                    at += 1
             who = labels.get(e.get("runDir"), labels.get("_current", "?"))
             if e.get("event") == "start":
                 labels["_current"] = who = labels.get(e.get("runDir"), who)
@@ -259,12 +267,12 @@ def finish_run(run_dir: str, *, shape_rel: str, model_note: dict, recorded: dict
     text = open(events_path, encoding="utf-8").read() if os.path.exists(events_path) else ""
     if '"event": "end"' not in text and '"event": "error"' not in text:
         how = f"exited with code {rc}" if rc >= 0 else f"was killed by signal {-rc} (bench --timeout {timeout:.0f} s?)"
-        event = {"event": "error", "protocol": 1, "time": round(time.time(), 3), "kind": "runtime",
+        event = {"event": "error", "protocol": 2, "time": round(time.time(), 3), "kind": "runtime",
                  "message": f"The trainer process {how} before this run reported its end.",
                  "hint": "See the trainer log (bench --log); raise --timeout if the run was just slow."}
         with open(events_path, "a", encoding="utf-8") as f:
             f.write(json.dumps(event) + "\n")
-    for sub in ("adapter", "model", "checkpoints", "initial_adapter"):
+    for sub in ("adapter", "model", "checkpoints", "initial_adapter", "data"):
         shutil.rmtree(os.path.join(run_dir, sub), ignore_errors=True)
     path = os.path.join(run_dir, "config.json")
     with open(path, encoding="utf-8") as f:
@@ -392,7 +400,8 @@ def main(argv: list[str] | None = None) -> int:
         if os.path.exists(run_dir):
             say(f"replacing {_rel(run_dir)}")
             shutil.rmtree(run_dir)
-        os.makedirs(run_dir)
+        os.makedirs(os.path.join(run_dir, "data"))
+        shutil.copyfile(train_path, os.path.join(run_dir, "data", "train.jsonl"))
         cfg = run_config(m, model=model_dir, train=train_path, run_dir=_rel(run_dir), batch=batch, seq=seq,
                          steps=steps, device=device, dtype=dtype)
         with open(os.path.join(run_dir, "config.json"), "w", encoding="utf-8") as f:

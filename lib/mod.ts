@@ -11,6 +11,11 @@
  *
  * @module
  */
+import { keepKernelOnInterrupt } from "./env/kernel_interrupt.ts";
+
+// In the kernel, an interrupt stops the Python process a cell awaits and keeps the kernel (see the file).
+keepKernelOnInterrupt();
+
 export * from "./env/mod.ts";
 export * from "./notebook/mod.ts";
 export * from "./math/mod.ts";

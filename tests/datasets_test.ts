@@ -1,3 +1,5 @@
+import { trainRun } from "../lib/train/train_run.ts";
+import { numbersRecipe } from "../lib/train/recipes.ts";
 import assert from "node:assert/strict";
 import { loadDataset, parseDataset } from "../lib/data/load_dataset.ts";
 import { projectRoot } from "../lib/env/paths.ts";
@@ -72,7 +74,7 @@ Deno.test("a corrupted copy is rejected naming file, line and field", async (t) 
     {
       name: "missing field",
       lines: [good[0], good[1], JSON.stringify({ instruction: "Write 3 in English words." })],
-      want: /copy\.jsonl:3: field "output": .*expected the alpaca shape/,
+      want: /copy\.jsonl:3: field "output" is missing \(expected the alpaca shape\)/,
     },
     {
       name: "wrong type",
@@ -97,9 +99,27 @@ Deno.test("a corrupted copy is rejected naming file, line and field", async (t) 
   ];
   const dir = Deno.makeTempDirSync();
   for (const c of cases) {
-    await t.step(c.name, () => {
+    await t.step(c.name, async () => {
       Deno.writeTextFileSync(`${dir}/copy.jsonl`, c.lines.join("\n") + "\n");
-      assert.throws(() => loadDataset(`${dir}/copy.jsonl`), c.want);
+      let message = "";
+      assert.throws(
+        () => loadDataset(`${dir}/copy.jsonl`),
+        (e: Error) => (message = e.message, c.want.test(message)),
+      );
+      // One validator: trainRun (as train or eval set, SFT or DPO) refuses the same file with the same message,
+      // before any process starts and before a run folder is made.
+      const runsDir = Deno.makeTempDirSync();
+      const same = (e: Error) => e.message === message;
+      const stage = c.lines[0].includes('"chosen"') ? "dpo" : "sft";
+      await assert.rejects(
+        () => trainRun(numbersRecipe({ stage, dataset: { train: `${dir}/copy.jsonl` } }), { runsDir }),
+        same,
+      );
+      await assert.rejects(
+        () => trainRun(numbersRecipe({ stage, dataset: { eval: `${dir}/copy.jsonl` } }), { runsDir }),
+        same,
+      );
+      assert.deepEqual([...Deno.readDirSync(runsDir)], []);
     });
   }
 });

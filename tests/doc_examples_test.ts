@@ -1,7 +1,7 @@
 /**
- * Doc examples cannot rot: `deno test --doc` runs every ```ts block in lib/, so each must assert its
- * result; a ```ts ignore block (training, Python, network) is skipped there, so here each is written
- * beside its source file and all of them are type-checked with one `deno check`.
+ * Doc examples cannot rot: `deno test --doc` runs every TypeScript code block of lib/'s JSDoc, so each
+ * must assert its result; a block marked `ts ignore` (training, Python, network) is skipped there, so here
+ * each is written beside its source file and all of them are type-checked with one `deno check`.
  *
  * `DOC_EXAMPLES_DIRS=lib/adapters,lib/quant` narrows the scan (default: `lib`).
  *
@@ -31,7 +31,7 @@ async function* tsFiles(dir: string): AsyncGenerator<string> {
   }
 }
 
-/** The ```ts blocks of one file's JSDoc comments, with the ` * ` prefix stripped. */
+/** The TypeScript code blocks of one file's JSDoc comments, with the ` * ` prefix stripped. */
 function docBlocks(file: string, text: string): Block[] {
   const blocks: Block[] = [];
   let open: { line: number; ignore: boolean; body: string[] } | null = null;

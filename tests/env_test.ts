@@ -30,11 +30,11 @@ Deno.test("pythonPath() points at the set-up environment, and says how to make i
   assert.match(python, /\.tools\/venv\/bin\/python$/);
 });
 
-Deno.test("set-up registered our kernel with message interrupts, NO_COLOR and the pinned Deno", () => {
+Deno.test("set-up registered our kernel with signal interrupts (see lib/env/kernel_interrupt.ts), NO_COLOR and the pinned Deno", () => {
   const spec = JSON.parse(
     Deno.readTextFileSync(`${projectRoot()}/.tools/venv/share/jupyter/kernels/ince/kernel.json`),
   );
-  assert.equal(spec.interrupt_mode, "message");
+  assert.equal(spec.interrupt_mode, "signal");
   assert.equal(spec.env.NO_COLOR, "1");
   assert.match(spec.argv[0], /deno-2\.9\.6\/node_modules\/deno\/deno$/);
   assert.deepEqual(spec.argv.slice(1), ["jupyter", "--kernel", "--conn", "{connection_file}"]);

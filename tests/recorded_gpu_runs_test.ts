@@ -11,7 +11,6 @@ const ROOT = projectRoot();
 const OUT = Deno.makeTempDirSync({ prefix: "ince-gpu-runs-" });
 
 async function smoke(): Promise<string> {
-  const t0 = performance.now();
   const out = await new Deno.Command(pythonPath(), {
     args: [`${ROOT}/bench/gpu_memory_bench.py`, "--smoke", "--out", OUT],
     cwd: ROOT,
@@ -20,8 +19,6 @@ async function smoke(): Promise<string> {
   }).output();
   const text = new TextDecoder().decode(out.stdout);
   assert.equal(out.code, 0, text + new TextDecoder().decode(out.stderr).slice(-3000));
-  const seconds = (performance.now() - t0) / 1000;
-  assert.ok(seconds < 60, `the smoke run took ${seconds.toFixed(1)} s; keep it under a minute`);
   return text;
 }
 

@@ -56,3 +56,38 @@ Deno.test("loadRun() names the folder and what is missing, and the line of a cor
   Deno.writeTextFileSync(`${dir}/events.jsonl`, lines.join("\n"));
   assert.throws(() => loadRun(dir), /events\.jsonl:3: field time/);
 });
+
+Deno.test("a last line cut off mid-write (the writer was killed) is reported, not fatal; the events before it load", () => {
+  const dir = Deno.makeTempDirSync();
+  Deno.copyFileSync(`${RECORDED}/numbers-lora/config.json`, `${dir}/config.json`);
+  const text = Deno.readTextFileSync(`${RECORDED}/numbers-lora/events.jsonl`);
+  const lines = text.trimEnd().split("\n");
+  // Cut the file in the middle of line 10, as a SIGKILL during a write would.
+  const cut = lines.slice(0, 9).join("\n") + "\n" + lines[9].slice(0, Math.floor(lines[9].length / 2));
+  Deno.writeTextFileSync(`${dir}/events.jsonl`, cut);
+  const run = loadRun(dir);
+  assert.equal(run.events.length, 9);
+  assert.match(run.truncated ?? "", /events\.jsonl:10: the last line was cut off mid-write/);
+  assert.equal(run.status, "running");
+  // The same broken line in the middle of the file is corruption, not a cut: it still fails, naming the line.
+  Deno.writeTextFileSync(`${dir}/events.jsonl`, cut + "\n" + lines[10] + "\n");
+  assert.throws(() => loadRun(dir), /events\.jsonl:10: not JSON/);
+});
+
+Deno.test("status comes from the last end or error: a resumed run that ended is done", () => {
+  const dir = Deno.makeTempDirSync();
+  Deno.copyFileSync(`${RECORDED}/numbers-lora/config.json`, `${dir}/config.json`);
+  const lines = Deno.readTextFileSync(`${RECORDED}/numbers-lora/events.jsonl`).trimEnd().split("\n");
+  const stop = JSON.stringify({
+    event: "error",
+    protocol: 2,
+    time: 1,
+    kind: "interrupted",
+    message: "stopped at step 5",
+    hint: "resume",
+  });
+  Deno.writeTextFileSync(`${dir}/events.jsonl`, [...lines.slice(0, 8), stop].join("\n") + "\n");
+  assert.equal(loadRun(dir).status, "interrupted");
+  Deno.writeTextFileSync(`${dir}/events.jsonl`, [...lines.slice(0, 8), stop, ...lines].join("\n") + "\n");
+  assert.equal(loadRun(dir).status, "done");
+});

@@ -25,7 +25,8 @@ export const ROW_SCHEMAS = {
   alpaca: z.object({ id: Id, instruction: Text, input: z.string().optional(), output: Text }),
   messages: z.object({
     id: Id,
-    messages: z.array(Message).min(2, "needs at least a user and an assistant message"),
+    messages: z.array(Message).min(2, "needs at least a user and an assistant message")
+      .refine((m) => m.at(-1)?.role === "assistant", "the last message must be the assistant's answer"),
   }),
   "prompt-completion": z.object({ id: Id, prompt: Text, completion: Text }),
   preference: z.object({
@@ -159,7 +160,10 @@ export function parseDataset(text: string, path: string, options: LoadDatasetOpt
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
       const field = issue.path.join(".") || "(row)";
-      throw new Error(`${where}: field "${field}": ${issue.message} (expected the ${shape} shape).`);
+      const missing = issue.path.reduce<unknown>((v, k) =>
+        (v as Record<PropertyKey, unknown>)?.[k], row) === undefined;
+      const what = missing ? " is missing" : `: ${issue.message}`;
+      throw new Error(`${where}: field "${field}"${what} (expected the ${shape} shape).`);
     }
     examples.push(shape === "preference" ? (parsed.data as PreferenceExample) : _toChat(shape, parsed.data));
   });

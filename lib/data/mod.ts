@@ -11,3 +11,4 @@
  * @module
  */
 export * from "./load_dataset.ts";
+export * from "./training_rows.ts";

@@ -15,3 +15,4 @@ export * from "./paths.ts";
 export * from "./profile.ts";
 export * from "./setup.ts";
 export * from "./check_environment.ts";
+export * from "./kernel_interrupt.ts";

@@ -1,6 +1,7 @@
 /**
  * A run's folder, made before the trainer starts: the config parsed once, paths made absolute (a
- * notebook's cwd is its own folder; the trainer's is the run folder), and `config.json` written.
+ * notebook's cwd is its own folder; the trainer's is the run folder), the datasets validated and written
+ * as canonical rows (`data/train.jsonl`, `data/eval.jsonl`), and `config.json` written.
  *
  * @module
  */
@@ -8,6 +9,8 @@ import { detectProfile } from "../env/profile.ts";
 import { absPath, exists } from "../util/fs.ts";
 import { modelArg } from "../util/model_source.ts";
 import { parseRunConfig, type RunConfig, type RunConfigInput } from "./run_config.ts";
+import { loadDataset } from "../data/load_dataset.ts";
+import { trainingRows, writeTrainingRows } from "../data/training_rows.ts";
 
 /** Makes relative paths absolute (a notebook's cwd is its own folder; the trainer's is not). */
 function _resolvePaths(config: RunConfig): RunConfig {
@@ -56,7 +59,8 @@ export interface PreparedRun {
  * @param runsDir The folder of run folders (absolute).
  * @param runId The id (default: a fresh one); with `resume: true`, an interrupted run's id.
  * @returns The id, folder and the config as written.
- * @throws {Error} On an invalid config, NF4 without a GPU, or a resume with no checkpoints.
+ * @throws {Error} On an invalid config or dataset (`file:line: field …`), a dataset whose shape does not
+ * fit the stage, NF4 without a GPU, or a resume with no checkpoints.
  *
  * @example
  * ```ts
@@ -78,6 +82,13 @@ export function prepareRun(input: RunConfigInput, runsDir: string, runId?: strin
         `rocminfo); on a CPU use quant: "none" (or method "lora"/"dora" instead of "qlora"/"qdora").`,
     );
   }
+  // The one dataset validator (lib/data): a bad file is refused here, naming file:line: field, before
+  // anything starts; the trainer reads only the canonical rows written below.
+  const stage = parsed.stage;
+  const train = loadDataset(input.dataset.train);
+  const evalSet = input.dataset.eval ? loadDataset(input.dataset.eval) : null;
+  trainingRows(train, stage);
+  if (evalSet) trainingRows(evalSet, stage);
   const id = runId ?? newRunId(parsed.method);
   const dir = `${runsDir}/${id}`;
   if (parsed.resume && !exists(`${dir}/checkpoints`)) {
@@ -85,7 +96,9 @@ export function prepareRun(input: RunConfigInput, runsDir: string, runId?: strin
       `Cannot resume run ${id}: ${dir}/checkpoints does not exist. Pass the runId of an interrupted run.`,
     );
   }
-  Deno.mkdirSync(dir, { recursive: true });
+  Deno.mkdirSync(`${dir}/data`, { recursive: true });
+  writeTrainingRows(train, stage, `${dir}/data/train.jsonl`);
+  if (evalSet) writeTrainingRows(evalSet, stage, `${dir}/data/eval.jsonl`);
   const config = { ...parsed, runDir: dir };
   Deno.writeTextFileSync(`${dir}/config.json`, JSON.stringify(config, null, 2) + "\n");
   return { id, dir, config };

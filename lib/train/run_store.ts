@@ -5,7 +5,7 @@
  * @module
  */
 import { projectRoot } from "../env/paths.ts";
-import { eventsOf, parseEvent, type TrainEvent } from "./events.ts";
+import { parseEvent, type TrainEvent } from "./events.ts";
 import { parseRunConfig, type RunConfig } from "./run_config.ts";
 
 /** A run read back from its folder. */
@@ -14,14 +14,39 @@ export interface StoredRun {
   dir: string;
   config: RunConfig;
   events: TrainEvent[];
-  /** `done`, `failed`, `interrupted` or `running` (no end yet). */
+  /**
+   * From the last `end` or `error` (a run resumed after an interruption is `done` once it ends):
+   * `done`, `failed`, `interrupted`, or `running` (no end yet — still running, or its runner was killed).
+   */
   status: "done" | "failed" | "interrupted" | "running";
+  /** Set when the last line of `events.jsonl` was cut off mid-write (the writer was killed); it is left out. */
+  truncated?: string;
 }
 
 function _status(events: TrainEvent[]): StoredRun["status"] {
-  const [err] = eventsOf(events, "error");
-  if (err) return err.kind === "interrupted" ? "interrupted" : "failed";
-  return eventsOf(events, "end").length ? "done" : "running";
+  const last = events.findLast((e) => e.event === "end" || e.event === "error");
+  if (!last) return "running";
+  if (last.event === "end") return "done";
+  return last.event === "error" && last.kind === "interrupted" ? "interrupted" : "failed";
+}
+
+/** The events of a file; a cut-off last line (no newline, not JSON) is reported instead of failing. */
+function _events(text: string, file: string): { events: TrainEvent[]; truncated?: string } {
+  const lines = text.split("\n");
+  const events: TrainEvent[] = [];
+  let truncated: string | undefined;
+  lines.forEach((line, i) => {
+    if (!line.trim()) return;
+    const lastLine = i === lines.length - 1; // no newline after it
+    try {
+      events.push(parseEvent(line, `${file}:${i + 1}`));
+    } catch (e) {
+      if (!lastLine) throw e;
+      truncated = `${file}:${i + 1}: the last line was cut off mid-write (${line.length} characters; the ` +
+        `writer was stopped); it is left out, the ${events.length} events before it are kept.`;
+    }
+  });
+  return { events, truncated };
 }
 
 /**
@@ -30,7 +55,8 @@ function _status(events: TrainEvent[]): StoredRun["status"] {
  * @param idOrDir A run id under `runsDir`, or a folder path.
  * @param options Where run ids live (default `<project>/runs`).
  * @returns Config, events and status.
- * @throws {Error} When the folder or its files are missing or an event line is corrupt (file:line).
+ * @throws {Error} When the folder or its files are missing or an event line is corrupt (file:line); a
+ * last line cut off mid-write is not an error (see `truncated`).
  *
  * @example Replay a recorded run
  * ```ts ignore
@@ -50,9 +76,7 @@ export function loadRun(idOrDir: string, options: { runsDir?: string } = {}): St
       `${dir}: not a run folder (needs config.json and events.jsonl). Check the run id with listRuns().`,
     );
   }
-  const events = eventsText.split("\n").filter((l) => l.trim()).map((l, i) =>
-    parseEvent(l, `${dir}/events.jsonl:${i + 1}`)
-  );
+  const { events, truncated } = _events(eventsText, `${dir}/events.jsonl`);
   return {
     id: dir.replace(/\/$/, "").split("/").pop()!,
     dir,
@@ -60,6 +84,7 @@ export function loadRun(idOrDir: string, options: { runsDir?: string } = {}): St
     config: _config(configText, dir),
     events,
     status: _status(events),
+    ...(truncated ? { truncated } : {}),
   };
 }
 

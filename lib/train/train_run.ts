@@ -1,6 +1,7 @@
 /**
  * Running a fine-tune: spawn the trainer process from the project's Python environment, stream its
- * events (typed), keep everything in the run folder, stop cleanly on abort.
+ * events (typed), keep everything in the run folder, stop cleanly on abort. This runner is the one writer
+ * of `events.jsonl` (each validated event, and the error when the process dies) and of `stderr.log`.
  *
  * @module
  */
@@ -56,6 +57,11 @@ export interface TrainBatchOptions extends Omit<TrainRunOptions, "runId" | "onEv
   runIds?: string[];
   /** Called with every event as it arrives, with the run's position in the batch. */
   onEvent?: (event: TrainEvent, index: number) => void | Promise<void>;
+}
+
+/** Appends one event to the run's `events.jsonl`: this runner is the file's one writer (one whole line per write). */
+function _record(dir: string, event: TrainEvent): void {
+  Deno.writeTextFileSync(`${dir}/events.jsonl`, JSON.stringify(event) + "\n", { append: true });
 }
 
 function _errorEvent(kind: "runtime" | "interrupted", message: string, hint: string): TrainEvent {
@@ -121,7 +127,7 @@ async function* _notStarted(
     `Run ${id} never started: ${why}.`,
     "Start it again (its config.json is kept).",
   );
-  Deno.writeTextFileSync(`${dir}/events.jsonl`, JSON.stringify(event) + "\n", { append: true });
+  _record(dir, event);
   await options.onEvent?.(event, index);
   yield { index, id, dir, config, event };
 }
@@ -169,6 +175,7 @@ async function* _runGroup(
   for await (const event of trainer.lines) {
     if (at >= group.length) break;
     const index = group[at], { id, dir, config } = runs[index];
+    _record(dir, event);
     if (event.event === "end" || event.event === "error") at++;
     await options.onEvent?.(event, index);
     yield { index, id, dir, config, event };
@@ -186,7 +193,7 @@ async function* _runGroup(
         `The trainer ${how} before finishing. Last log lines: ${tail.slice(-5).join(" | ")}`,
         `See ${dir}/stderr.log. Events so far are kept in ${dir}/events.jsonl.`,
       );
-      Deno.writeTextFileSync(`${dir}/events.jsonl`, JSON.stringify(event) + "\n", { append: true });
+      _record(dir, event);
       await options.onEvent?.(event, index);
       yield { index, id, dir, config, event };
       at++;

@@ -6,8 +6,12 @@ PiSSA/OLoRA/Gaussian init, rsLoRA, NF4 base, LoRA+ — AdaLoRA, IA3, prompt/P-/p
 
   python trainer.py RUN_DIR/config.json [RUN_DIR2/config.json ...]
 Several configs run one after another in this one process (Python and PyTorch start once; each run
-still gets its own seed, folder and events). Events go to stdout *and* RUN_DIR/events.jsonl; human logs
-go to stderr. With torchrun, only rank 0 reports. SIGINT (or SIGTERM) saves a checkpoint, emits
+still gets its own seed, folder and events). Events go to stdout only: the TypeScript runner validates
+them and is the one writer of RUN_DIR/events.jsonl. Human logs go to stderr. With torchrun, only rank 0
+reports. The training rows are read from RUN_DIR/data/{train,eval}.jsonl, written by TypeScript's dataset
+loader (lib/data) in canonical form: {prompt, completion} chat rows, or {prompt, chosen, rejected} for DPO.
+A checkpoint is saved every `train.saveMinutes` minutes (and every `train.saveEvery` steps when set); the
+newest two are kept. SIGINT (or SIGTERM) saves a checkpoint, emits
 `error{kind: interrupted}`, skips the remaining configs and exits 0; `resume: true` continues from the
 last checkpoint.
 """
@@ -27,7 +31,6 @@ import traceback
 # wrote snake_case; lib/train/events.ts still reads recorded protocol-1 runs).
 PROTOCOL = 2
 RANK = int(os.environ.get("RANK", "0"))
-_EVENTS_FILE = None
 # stdout carries events only: keep a private handle to it and send everything else that libraries
 # print (Trainer's log dicts, progress bars, C code writing to fd 1) to stderr.
 _EVENTS_OUT = os.fdopen(os.dup(1), "w", buffering=1, encoding="utf-8")
@@ -65,9 +68,6 @@ def emit(event: str, **fields) -> None:
     line = json.dumps(_finite({"event": event, "protocol": PROTOCOL, "time": round(time.time(), 3), **fields}), allow_nan=False)
     _EVENTS_OUT.write(line + "\n")
     _EVENTS_OUT.flush()
-    if _EVENTS_FILE:
-        _EVENTS_FILE.write(line + "\n")
-        _EVENTS_FILE.flush()
 
 
 def log(msg: str) -> None:
@@ -120,10 +120,12 @@ def check_config(cfg: dict) -> None:
         need(os.path.isdir(model), "model", f"{model} does not exist; fix the path or download the model first (downloadModel)")
 
 
-def read_jsonl(path: str, stage: str) -> list[dict]:
-    """Rows of a JSONL dataset, validated with the same rules as lib/data (file:line: field: ...)."""
+def read_rows(path: str, stage: str) -> list[dict]:
+    """The canonical rows TypeScript wrote (lib/data validated the user's file and names its lines; a
+    problem here means the run folder was edited or written by something else)."""
+    keys = ("prompt", "chosen", "rejected") if stage == "dpo" else ("prompt", "completion")
     if not os.path.exists(path):
-        raise DataError(f"{path}: no such dataset file")
+        raise DataError(f"{path}: no such file; start runs through trainRun (lib/train), which writes it")
     rows = []
     with open(path, encoding="utf-8") as f:
         for i, line in enumerate(f, 1):
@@ -133,32 +135,10 @@ def read_jsonl(path: str, stage: str) -> list[dict]:
                 row = json.loads(line)
             except json.JSONDecodeError as e:
                 raise DataError(f"{path}:{i}: not valid JSON ({e.msg})") from None
-            if not isinstance(row, dict):
-                raise DataError(f"{path}:{i}: each line must be a JSON object")
-            if "conversations" in row and "messages" not in row:
-                row["messages"] = row["conversations"]
-            if stage == "dpo":
-                for k in ("prompt", "chosen", "rejected"):
-                    if k not in row:
-                        raise DataError(f"{path}:{i}: field \"{k}\" is missing (DPO needs prompt, chosen, rejected)")
-                rows.append({k: row[k] for k in ("prompt", "chosen", "rejected")})
-                continue
-            if "messages" in row:
-                msgs = row["messages"]
-            elif "instruction" in row:
-                if "output" not in row:
-                    raise DataError(f"{path}:{i}: field \"output\" is missing (alpaca rows need instruction and output)")
-                user = row["instruction"] + (f"\n\n{row['input']}" if row.get("input") else "")
-                msgs = [{"role": "user", "content": user}, {"role": "assistant", "content": row["output"]}]
-            elif "prompt" in row and "completion" in row:
-                msgs = [{"role": "user", "content": row["prompt"]}, {"role": "assistant", "content": row["completion"]}]
-            else:
-                raise DataError(f"{path}:{i}: unknown row shape (keys: {', '.join(row)})")
-            if not (isinstance(msgs, list) and len(msgs) >= 2 and all(isinstance(m, dict) and isinstance(m.get("content"), str) for m in msgs)):
-                raise DataError(f"{path}:{i}: field \"messages\" must be a list of {{role, content}} with an answer last")
-            if msgs[-1].get("role") != "assistant":
-                raise DataError(f"{path}:{i}: the last message must be the assistant's answer")
-            rows.append({"prompt": msgs[:-1], "completion": [msgs[-1]]})
+            missing = [k for k in keys if not isinstance(row, dict) or k not in row]
+            if missing:
+                raise DataError(f"{path}:{i}: field \"{missing[0]}\" is missing (canonical {stage} rows have {', '.join(keys)})")
+            rows.append({k: row[k] for k in keys})
     if not rows:
         raise DataError(f"{path}: no rows")
     return rows
@@ -236,7 +216,7 @@ def params_by_module(model) -> dict:
 
 
 def main() -> int:
-    global _EVENTS_FILE, _T0
+    global _T0
     if len(sys.argv) < 2:
         print("usage: trainer.py RUN_DIR/config.json [RUN_DIR2/config.json ...]", file=sys.stderr)
         return 2
@@ -258,15 +238,10 @@ def main() -> int:
             cfg = json.load(f)
         run_dir = cfg.get("runDir") or os.path.dirname(os.path.abspath(config_path))
         _T0 = time.time()
-        if RANK == 0:
-            _EVENTS_FILE = open(os.path.join(run_dir, "events.jsonl"), "a", encoding="utf-8")
         log(f"run {run_dir}")
         try:
             code = max(code, run_one(cfg, run_dir, interrupted))
         finally:
-            if _EVENTS_FILE:
-                _EVENTS_FILE.close()
-                _EVENTS_FILE = None
             _free_memory()
     return code
 
@@ -405,8 +380,8 @@ def run(cfg: dict, run_dir: str, interrupted: dict) -> int:
     # used here already repeat exactly (tests/train_test.ts: same seed ⇒ same loss curve).
     torch.manual_seed(train_cfg["seed"])
 
-    train_rows = read_jsonl(cfg["dataset"]["train"], stage)
-    eval_rows = read_jsonl(cfg["dataset"]["eval"], stage) if cfg["dataset"].get("eval") else []
+    train_rows = read_rows(os.path.join(run_dir, "data", "train.jsonl"), stage)
+    eval_rows = read_rows(os.path.join(run_dir, "data", "eval.jsonl"), stage) if cfg["dataset"].get("eval") else []
     if stage == "dpo":
         conv = lambda r: {"prompt": as_messages(r["prompt"], "user"), "chosen": as_messages(r["chosen"], "assistant"),  # noqa: E731
                           "rejected": as_messages(r["rejected"], "assistant")}
@@ -507,7 +482,7 @@ def run(cfg: dict, run_dir: str, interrupted: dict) -> int:
         ddp_backend="gloo" if device == "cpu" and int(os.environ.get("WORLD_SIZE", "1")) > 1 else None,
         remove_unused_columns=True,
     )
-    state = {"last_time": time.time(), "last_tokens": 0.0, "last_step": 0, "rss": rss_bytes(),
+    state = {"last_time": time.time(), "last_tokens": 0.0, "last_step": 0, "rss": rss_bytes(), "last_save": time.time(),
              "step_t0": None, "step_times": [], "eval_seconds": 0.0}
     samples_per_step = train_cfg["batchSize"] * train_cfg["gradAccum"] * int(os.environ.get("WORLD_SIZE", "1"))
     memory = MemoryProbe(device, total_steps, train_cfg.get("probeMemory", True))
@@ -551,6 +526,9 @@ def run(cfg: dict, run_dir: str, interrupted: dict) -> int:
             if interrupted["flag"]:
                 control.should_save = True
                 control.should_training_stop = True
+            minutes = train_cfg.get("saveMinutes", 0)
+            if minutes and time.time() - state["last_save"] >= minutes * 60:
+                control.should_save = True  # the time cadence: a hard kill loses at most this much training
 
         def on_log(self, args, st, control, logs=None, **kw):  # noqa: ARG002
             logs = logs or {}
@@ -577,6 +555,7 @@ def run(cfg: dict, run_dir: str, interrupted: dict) -> int:
                  metrics={k: v for k, v in metrics.items() if k.startswith("eval_rewards/")})
 
         def on_save(self, args, st, control, **kw):  # noqa: ARG002
+            state["last_save"] = time.time()
             emit("checkpoint", step=st.global_step, path=os.path.join(args.output_dir, f"checkpoint-{st.global_step}"))
 
     optimizers = (None, None)
