@@ -1,5 +1,6 @@
 /**
- * `deno task grade <notebook|dir>... [--lesson FILE] [--json FILE] [--junit FILE] [--timeout S]`:
+ * `deno task grade <notebook|dir>... [--lesson FILE] [--json FILE] [--junit FILE] [--timeout S] [--memory MB]
+ * [--jobs N]`:
  * points per exercise. A student's copy is graded with the tests of the lesson of the same file name
  * under notebooks/ (or `--lesson`). Exit code 0 only at full marks.
  *
@@ -32,11 +33,15 @@ const { values, positionals } = parseArgs({
     json: { type: "string" },
     junit: { type: "string" },
     timeout: { type: "string", default: "30" },
+    memory: { type: "string", default: "1024" },
+    jobs: { type: "string" },
   },
 });
 try {
   if (!positionals.length) {
-    throw new Error("usage: deno task grade <notebook|dir>... [--lesson FILE] [--json FILE] [--junit FILE]");
+    throw new Error(
+      "usage: deno task grade <notebook|dir>... [--lesson FILE] [--json FILE] [--junit FILE] [--timeout S] [--memory MB] [--jobs N]",
+    );
   }
   const paths = findNotebooks(positionals);
   const reports: GradeReport[] = [];
@@ -45,6 +50,8 @@ try {
     const report = await gradeNotebook(path, {
       ...(lesson && Deno.realPathSync(lesson) !== Deno.realPathSync(path) ? { source: lesson } : {}),
       timeoutSeconds: Number(values.timeout),
+      memoryMb: Number(values.memory),
+      ...(values.jobs ? { concurrency: Number(values.jobs) } : {}),
     });
     console.log(formatGradeTable(report));
     reports.push(report);

@@ -142,7 +142,6 @@ Deno.test("student code cannot score by disabling asserts or faking the harness'
 });
 
 Deno.test("an endless loop scores 0 with 'timed out' and the other exercises are still graded", async () => {
-  const t0 = performance.now();
   const r = await gradeVariant(
     "loop",
     lesson({ add: `function add(a: number, b: number): number {\n  while (true) {}\n}` }),
@@ -151,7 +150,6 @@ Deno.test("an endless loop scores 0 with 'timed out' and the other exercises are
   assert.equal(byId(r).add.points, 0);
   assert.match(byId(r).add.message, /Timed out after 3 s/);
   assert.equal(byId(r)["lora-params"].points, 3);
-  assert.ok(performance.now() - t0 < 30_000);
 });
 
 Deno.test("a deleted or duplicated exercise cell gives a clear message and 0, not a crash", async () => {
@@ -245,8 +243,8 @@ Deno.test("an exercise solved by calling its forbidden oracle scores 0 by every 
   const moe = pathToFileURL(`${ROOT}/lib/adapters/moe.ts`).href;
   // `wall`: 1 the clear refusal (the cell names it, or imports it under any name or path); 2 the name is
   // absent from the student's module (an escaped name the check does not read); 3 Deno lists an import
-  // the grader did not parse.
-  const cheats: { route: string; imports?: string; top1: string; message: RegExp; wall?: 2 | 3 }[] = [
+  // the grader did not parse; 4 the library's loader (a dynamic import) refuses graded code.
+  const cheats: { route: string; imports?: string; top1: string; message: RegExp; wall?: 2 | 3 | 4 }[] = [
     { route: "the notebook's import", top1: call("routeTopK"), message: /uses routeTopK, / },
     {
       route: "an import in the exercise cell",
@@ -299,6 +297,13 @@ Deno.test("an exercise solved by calling its forbidden oracle scores 0 by every 
       wall: 3,
     },
     {
+      route: "the grader's own loader of the library",
+      imports: WITHOUT_ORACLE.replace("toRows }", "libExports, projectRoot, toRows }"),
+      top1: `const L = await libExports(projectRoot());\n${call('L["route" + "TopK"]')}`,
+      message: /^Not allowed while grading: .*libExports: graded code may not load the library by name/,
+      wall: 4,
+    },
+    {
       route: "the notebook's import, the name written with an escape",
       top1: call("route\\u0054opK"),
       message: /ReferenceError: routeTopK is not defined/,
@@ -320,7 +325,7 @@ Deno.test("an exercise solved by calling its forbidden oracle scores 0 by every 
     assert.doesNotMatch(top1.message, /\n/, `${c.route}: one line`);
     assert.equal(byId(r).add.points, 1, `${c.route}: the other exercise still scores`);
     // Without forbid the same cheat scored full marks: it is a real cheat, not a broken cell.
-    if (c.wall !== 3) {
+    if (c.wall !== 3 && c.wall !== 4) {
       const before = await gradeNotebook(variant, { source: UNGUARDED, timeoutSeconds: 20 });
       assert.equal(byId(before).top1.points, 2, `${c.route} without forbid: ${byId(before).top1.message}`);
     }

@@ -1,18 +1,19 @@
 /**
  * Running code we did not write — a model's output — safely: a separate Deno process with no
  * permissions at all (no files, network, environment, subprocesses or native code), no remote or npm
- * imports, a memory limit and a time limit after which it is killed. Never run generated code any
+ * imports, a memory limit (array buffers included, on Linux) and a time limit after which it is killed. Never run generated code any
  * other way.
  *
  * @module
  */
 import { killAfter } from "../util/kill_after.ts";
+import { memoryLimited } from "../grade/memory_limit.ts";
 
 /** Options for {@linkcode runSandboxed}. */
 export interface SandboxOptions {
   /** Killed after this many milliseconds (default 5000). */
   timeoutMs?: number;
-  /** V8 heap limit in MB (default 128). */
+  /** Memory for the code in MB (default 128): V8's heap limit, and on Linux the process's (see memoryLimited). */
   memoryMb?: number;
 }
 
@@ -47,19 +48,21 @@ export interface SandboxResult {
 export async function runSandboxed(code: string, options: SandboxOptions = {}): Promise<SandboxResult> {
   const timeoutMs = options.timeoutMs ?? 5000, memoryMb = options.memoryMb ?? 128;
   const t0 = performance.now();
-  const child = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--no-prompt",
-      "--no-remote",
-      "--no-npm",
-      "--no-config",
-      "--no-lock",
-      "--quiet",
-      `--v8-flags=--max-old-space-size=${memoryMb}`,
-      "--ext=ts",
-      "-",
-    ],
+  const [cmd, ...args] = memoryLimited([
+    Deno.execPath(),
+    "run",
+    "--no-prompt",
+    "--no-remote",
+    "--no-npm",
+    "--no-config",
+    "--no-lock",
+    "--quiet",
+    `--v8-flags=--max-old-space-size=${memoryMb}`,
+    "--ext=ts",
+    "-",
+  ], memoryMb);
+  const child = new Deno.Command(cmd, {
+    args,
     stdin: "piped",
     stdout: "piped",
     stderr: "piped",

@@ -1,7 +1,8 @@
 /**
  * Grading a notebook: each exercise cell of the student's notebook runs in its own Deno process with
- * narrow permissions (read only `data/`, no net, env, run, write or FFI; no code from strings; a time
- * limit) against the tests of the lesson — visible and hidden — which the student's code cannot read.
+ * narrow permissions (read only `data/`, no net, env, run, write or FFI; no code from strings; time and
+ * memory limits) against the tests of the lesson — visible and hidden — which the student's code cannot
+ * read, and with built-ins it cannot change (see `run_exercise.ts` and `lockdown.ts`).
  *
  * An exercise may forbid library functions (`metadata.ince.forbid` in the lesson, e.g. the oracle of
  * its hidden tests). Three walls keep them out of the student's code: the cell may not name one or
@@ -9,25 +10,24 @@
  * `forbid.ts`); the student's module gets the notebook's imports without them; and Deno itself lists
  * the module's imports (`deno info`), so an import the grader did not read is refused.
  *
- * Over 300 lines because the sandbox's walls (prelude, permissions, import checks) are audited in one place.
- *
  * @module
  */
 import { dirname, resolve } from "node:path";
-import { fileURLToPath, pathToFileURL } from "node:url";
+import { fileURLToPath } from "node:url";
 import { projectRoot } from "../env/paths.ts";
 import { type Notebook, readNotebook } from "../notebook/read_notebook.ts";
 import { cellSource, cellTags, exerciseMeta } from "../notebook/cells.ts";
-import { cellModule, declaredNames, maskCode, splitImports } from "../notebook/extract_code.ts";
+import { absoluteImport, cellModule, declaredNames, splitImports } from "../notebook/extract_code.ts";
 import { checkForbidden } from "./forbid.ts";
-import { killAfter } from "../util/kill_after.ts";
+import { importRefusal, isNativePackage } from "./import_rules.ts";
+import { assertUnreadable, type ExerciseOutcome, runExercise } from "./run_exercise.ts";
 
 /** The result of one exercise. */
 export interface ExerciseResult {
   id: string;
   points: number;
   max: number;
-  /** "passed", or why not (the failing assertion, "timed out", a permission error, a missing cell). */
+  /** "passed", or why not (the failing assertion, "timed out", what the sandbox refused, a missing cell). */
   message: string;
 }
 
@@ -45,8 +45,12 @@ export interface GradeOptions {
   source?: string;
   /** Time limit per exercise in seconds (default 30). */
   timeoutSeconds?: number;
-  /** Folders the student's code may read (default: the project's `data/`). */
+  /** Folders the student's code may read (default: the project's `data/`); never one holding the lesson. */
   allowRead?: string[];
+  /** Memory per exercise in MB (default 1024; see `memory_limit.ts`). */
+  memoryMb?: number;
+  /** Exercises graded at once (default: half the CPU cores, 1 to 4). */
+  concurrency?: number;
 }
 
 interface _Exercise {
@@ -70,181 +74,42 @@ function _exercises(nb: Notebook): _Exercise[] {
   return out;
 }
 
-const _PRELUDE = `import assert from "node:assert";
-import strict from "node:assert/strict";
-const seen = new Set<unknown>();
-function deepFreeze(o: unknown): void {
-  if ((typeof o !== "object" && typeof o !== "function") || o === null || seen.has(o)) return;
-  seen.add(o);
-  Object.freeze(o);
-  for (const key of Reflect.ownKeys(o as object)) {
-    const d = Object.getOwnPropertyDescriptor(o as object, key);
-    if (d && "value" in d) deepFreeze(d.value);
-  }
-}
-deepFreeze(assert);
-deepFreeze(strict);
-const write = Deno.stdout.writeSync.bind(Deno.stdout);
-const encoder = new TextEncoder();
-const encode = encoder.encode.bind(encoder);
-const stringify = JSON.stringify;
-export function report(nonce: string, message: string): void {
-  write(encode(stringify({ [nonce]: message }) + "\\n"));
-}
-`;
-
-/** Why a student's cell may not be run, or null. */
-function _sandboxRefusal(code: string, imports: string[], root: string): string | null {
-  if (/\bimport\s*\(/.test(code) || /\bimport\s*\(/.test(maskCode(code))) {
-    return "uses dynamic import(), which graded code may not";
-  }
-  if (/\bnew\s+Worker\b/.test(code)) return "starts a Worker, which graded code may not";
-  const map = Object.keys(JSON.parse(Deno.readTextFileSync(`${root}/deno.json`)).imports ?? {});
-  const lib = pathToFileURL(`${root}/lib/`).href;
-  for (const s of imports) {
-    const ok = s.startsWith(lib) || s === "node:assert" || s === "node:assert/strict" || map.includes(s);
-    if (!ok) {
-      return `imports "${s}": graded code may import only ../../lib/…, node:assert and the project's packages`;
-    }
-  }
-  return null;
-}
-
-/** Only what Deno itself needs to find its cache; the student's code cannot read env anyway. */
-function _childEnv(): Record<string, string> {
-  return Object.fromEntries(
-    [["NO_COLOR", "1"], ...["PATH", "HOME", "DENO_DIR"].map((k) => [k, Deno.env.get(k)])]
-      .filter((e): e is [string, string] => Boolean(e[1])),
-  );
-}
-
-/**
- * Why the module may not run because of an import that Deno finds after its first `headerLines` lines
- * (the imports the grader wrote and checked), or null. Deno's own parser sees every form the grader's
- * does not read: `import{a}from"…"`, `export … from`, a `data:` URL, an import in the middle of a line.
- */
-async function _strayImport(file: string, headerLines: number, root: string): Promise<string | null> {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["info", "--json", "--config", `${root}/deno.json`, file],
-    clearEnv: true,
-    env: _childEnv(),
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  type Span = { span: { start: { line: number } } };
-  type Info = {
-    modules: { specifier: string; dependencies?: { specifier: string; code?: Span; type?: Span }[] }[];
-  };
-  let info: Info;
-  try {
-    info = JSON.parse(new TextDecoder().decode(out.stdout));
-  } catch {
-    const why = new TextDecoder().decode(out.stderr).trim().split("\n")[0];
-    return `could not be read by deno info (${why.slice(0, 200)})`;
-  }
-  const url = pathToFileURL(file).href;
-  const deps = info.modules.find((m) => m.specifier === url)?.dependencies ?? [];
-  const stray = deps.find((d) => ((d.code ?? d.type)?.span.start.line ?? Infinity) >= headerLines);
-  return stray
-    ? `imports "${
-      stray.specifier.slice(0, 80)
-    }" in a way the grader cannot read; write each import on a line of its own: import { a } from "…";`
-    : null;
-}
-
 async function _runExercise(
   student: string,
   exercise: _Exercise,
   imports: { student: string[]; source: string[] },
-  options: { fromDir: string; timeoutSeconds: number; allowRead: string[]; root: string },
-): Promise<string> {
-  const dir = Deno.makeTempDirSync({ prefix: "ince-grade-" });
-  try {
-    // The student's module: the imports of the student's cells, then the exercise cell.
-    const mod = cellModule([[0, student]], { fromDir: options.fromDir, importSources: imports.student });
-    const bad = _sandboxRefusal(student, mod.imports.map((i) => i.specifier), options.root);
-    if (bad) return `Not run: the exercise cell ${bad}.`;
-    let allowed = mod.imports;
-    if (exercise.forbid.length) {
-      const verdict = await checkForbidden(student, {
-        id: exercise.id,
-        forbid: exercise.forbid,
-        imports: mod.imports,
-        fromDir: options.fromDir,
-        root: options.root,
-      });
-      if (verdict.refusal) return verdict.refusal;
-      allowed = verdict.imports;
-    }
-    const { body: studentBody } = splitImports(student);
-    const names = declaredNames(studentBody);
-    const studentHead = allowed.map((i) => i.text).join("\n");
-    Deno.writeTextFileSync(
-      `${dir}/student.ts`,
-      `${studentHead}\n${studentBody}\nexport { ${names.join(", ")} };\n`,
-    );
-    const stray = await _strayImport(`${dir}/student.ts`, studentHead.split("\n").length, options.root);
-    if (stray) return `Not run: the exercise cell ${stray}`;
-    const nonce = crypto.randomUUID();
-    // The tests (visible and hidden) come from the lesson, with the lesson's imports.
-    const tests = cellModule(exercise.tests.map((t, i) => [i, t] as [number, string]), {
-      fromDir: options.fromDir,
-      importSources: imports.source,
+  limits: { fromDir: string; timeoutSeconds: number; memoryMb: number; allowRead: string[]; root: string },
+): Promise<ExerciseOutcome> {
+  const refused = (message: string): ExerciseOutcome => ({ passed: false, message });
+  // The student's module: the imports of the student's cells, then the exercise cell. Native packages
+  // that other cells import are left out; the cell's own import of one is refused.
+  const mod = cellModule([[0, student]], { fromDir: limits.fromDir, importSources: imports.student });
+  const own = new Set(splitImports(student).imports.map((i) => absoluteImport(i, limits.fromDir).text));
+  let allowed = mod.imports.filter((i) => own.has(i.text) || !isNativePackage(i.specifier));
+  const bad = importRefusal(student, allowed.map((i) => i.specifier), limits.root);
+  if (bad) return refused(`Not run: the exercise cell ${bad}.`);
+  if (exercise.forbid.length) {
+    const verdict = await checkForbidden(student, {
+      id: exercise.id,
+      forbid: exercise.forbid,
+      imports: allowed,
+      fromDir: limits.fromDir,
+      root: limits.root,
     });
-    const head = tests.code.split("\n").filter((_, i) => tests.lines[i] === null).join("\n");
-    const body = tests.code.split("\n").filter((_, i) => tests.lines[i] !== null).join("\n");
-    // The prelude runs before the student's module (imports evaluate in order): it freezes node:assert,
-    // so student code cannot turn the tests' asserts into no-ops, and keeps its own way to report.
-    Deno.writeTextFileSync(`${dir}/prelude.ts`, _PRELUDE);
-    Deno.writeTextFileSync(
-      `${dir}/harness.ts`,
-      `import { report as __report } from "./prelude.ts";\n${head}\nimport { ${
-        names.join(", ")
-      } } from "./student.ts";\n` +
-        `try {\n${body}\n  __report("${nonce}", "passed");\n} catch (e) {\n` +
-        `  __report("${nonce}", e instanceof Error ? \`\${e.name}: \${e.message}\` : String(e));\n}\n`,
-    );
-    const child = new Deno.Command(Deno.execPath(), {
-      args: [
-        "run",
-        "--no-prompt",
-        "--no-check",
-        "--config",
-        `${options.root}/deno.json`,
-        ...(options.allowRead.length ? [`--allow-read=${options.allowRead.join(",")}`] : []),
-        "--v8-flags=--disallow-code-generation-from-strings",
-        `${dir}/harness.ts`,
-      ],
-      cwd: options.fromDir,
-      clearEnv: true,
-      env: _childEnv(),
-      stdin: "null",
-      stdout: "piped",
-      stderr: "piped",
-    }).spawn();
-    const timer = killAfter(child, options.timeoutSeconds * 1000);
-    const [out, err] = await Promise.all([
-      new Response(child.stdout).text(),
-      new Response(child.stderr).text(),
-    ]);
-    await child.status;
-    timer.clear();
-    if (timer.timedOut) return `Timed out after ${options.timeoutSeconds} s (an endless loop?).`;
-    for (const line of out.split("\n")) {
-      try {
-        const v = JSON.parse(line)?.[nonce];
-        if (typeof v === "string") return v.replace(/\s+/g, " ").slice(0, 400);
-      } catch { /* the student's own output */ }
-    }
-    const why = err.split("\n").find((l) => /^error: /.test(l.trim())) ?? err.trim().split("\n").at(-1) ?? "";
-    return `The exercise did not finish: ${
-      why.replace(/^\s*error:\s*/, "").replace(/file:\/\/\S*ince-grade-[^/]+\//g, "")
-        .slice(0, 400) || "it exited early"
-    }`;
-  } finally {
-    Deno.removeSync(dir, { recursive: true });
+    if (verdict.refusal) return refused(verdict.refusal);
+    allowed = verdict.imports;
   }
+  const { body } = splitImports(student);
+  // The tests (visible and hidden) come from the lesson, with the lesson's imports.
+  const tests = cellModule(exercise.tests.map((t, i) => [i, t] as [number, string]), {
+    fromDir: limits.fromDir,
+    importSources: imports.source,
+  });
+  const testBody = tests.code.split("\n").filter((_, i) => tests.lines[i] !== null).join("\n");
+  return await runExercise({
+    student: { imports: allowed, body, names: declaredNames(body) },
+    tests: { imports: tests.imports, body: testBody },
+  }, limits);
 }
 
 /**
@@ -253,7 +118,7 @@ async function _runExercise(
  * @param path The notebook to grade (a student's copy, or the lesson).
  * @param options The lesson with the tests, time limit, readable folders.
  * @returns Points per exercise and in total.
- * @throws {Error} When a notebook cannot be read (path and reason).
+ * @throws {Error} When a notebook cannot be read (path and reason), or `allowRead` holds the lesson.
  *
  * @example
  * ```ts ignore
@@ -272,30 +137,54 @@ export async function gradeNotebook(path: string, options: GradeOptions = {}): P
     );
   const imports = { student: importsOf(student), source: importsOf(source) };
   const fromDir = dirname(resolve(options.source ?? path));
-  const results: ExerciseResult[] = [];
-  for (const ex of _exercises(source)) {
+  const limits = {
+    fromDir,
+    root,
+    timeoutSeconds: options.timeoutSeconds ?? 30,
+    memoryMb: options.memoryMb ?? 1024,
+    allowRead: (options.allowRead ?? [`${root}/data`]).map((p) => resolve(p)),
+  };
+  assertUnreadable(limits.allowRead, resolve(options.source ?? path));
+  const grade = async (ex: _Exercise): Promise<ExerciseResult> => {
     const cells = student.cells.map((c, i) => [c, i] as const).filter(([c]) =>
       c.cell_type === "code" && exerciseMeta(c).exercise === ex.id && !cellTags(c).includes("tests")
     );
-    let message: string;
+    let outcome: ExerciseOutcome;
     if (cells.length === 0) {
-      message = `Exercise "${ex.id}" is missing from the notebook (was its cell deleted?); 0 points.`;
+      outcome = {
+        passed: false,
+        message: `Exercise "${ex.id}" is missing from the notebook (was its cell deleted?); 0 points.`,
+      };
     } else if (cells.length > 1) {
-      message = `Exercise "${ex.id}" appears ${cells.length} times (cells ${
-        cells.map(([, i]) => i + 1).join(", ")
-      }); keep one cell for it.`;
+      outcome = {
+        passed: false,
+        message: `Exercise "${ex.id}" appears ${cells.length} times (cells ${
+          cells.map(([, i]) => i + 1).join(", ")
+        }); keep one cell for it.`,
+      };
     } else if (!ex.tests.length) {
-      message = `Exercise "${ex.id}" has no tests cell in the lesson; ask the instructor.`;
+      outcome = {
+        passed: false,
+        message: `Exercise "${ex.id}" has no tests cell in the lesson; ask the instructor.`,
+      };
     } else {
-      message = await _runExercise(cellSource(cells[0][0]), ex, imports, {
-        fromDir,
-        root,
-        timeoutSeconds: options.timeoutSeconds ?? 30,
-        allowRead: options.allowRead ?? [`${root}/data`],
-      });
+      outcome = await _runExercise(cellSource(cells[0][0]), ex, imports, limits);
     }
-    results.push({ id: ex.id, points: message === "passed" ? ex.points : 0, max: ex.points, message });
-  }
+    return { id: ex.id, points: outcome.passed ? ex.points : 0, max: ex.points, message: outcome.message };
+  };
+  const exercises = _exercises(source);
+  const results: ExerciseResult[] = new Array(exercises.length);
+  let next = 0;
+  const workers = options.concurrency ??
+    Math.min(4, Math.max(1, Math.floor(navigator.hardwareConcurrency / 2)));
+  await Promise.all(
+    Array.from({ length: Math.min(Math.max(1, workers), exercises.length) }, async () => {
+      while (next < exercises.length) {
+        const i = next++;
+        results[i] = await grade(exercises[i]);
+      }
+    }),
+  );
   return {
     notebook: path,
     points: results.reduce((s, r) => s + r.points, 0),
