@@ -32,19 +32,93 @@ function kernelPids(): number[] {
   return pids;
 }
 
-Deno.test("runNotebooks() loses or misplaces no output of a display-heavy notebook in 20 runs", async () => {
+/** Runs `runs` copies of the display-heavy notebook (cell 0 prints 300 ms late); counts bad cells. */
+async function runDisplayHeavy(runs: number, settle: boolean) {
   const dir = Deno.makeTempDirSync({ prefix: "ince-heavy-" });
-  const { notebook, expected } = displayHeavyNotebook(40);
-  const RUNS = 20;
-  for (let r = 0; r < RUNS; r++) tempNotebook(dir, `heavy-${String(r).padStart(2, "0")}.ipynb`, notebook);
-  const results = await runNotebooks([dir], { out: `${dir}/out`, timeout: 60 });
-  assert.equal(results.length, RUNS);
+  const { notebook, expected } = displayHeavyNotebook(40, { latePrintMs: 300 });
+  for (let r = 0; r < runs; r++) tempNotebook(dir, `heavy-${String(r).padStart(2, "0")}.ipynb`, notebook);
+  const results = await runNotebooks([dir], { out: `${dir}/out`, timeout: 60, settle });
+  assert.equal(results.length, runs);
   for (const result of results) assert.ok(result.ok, describeFailure(result));
-  const { bad: lost, samples: problems } = countMisplaced(results.map((r) => r.out), expected);
+  const counted = countMisplaced(results.map((r) => r.out), expected);
+  Deno.removeSync(dir, { recursive: true });
   console.log(
-    `display-heavy: ${RUNS} runs × ${expected.length} cells, ${lost} cells with lost/misplaced outputs`,
+    `display-heavy, ${settle ? "routed" : "stock nbclient"}: ${runs} runs × ${expected.length} cells, ` +
+      `${counted.bad} cells with lost/misplaced outputs`,
   );
-  assert.equal(lost, 0, problems.slice(0, 5).join("\n"));
+  return counted;
+}
+
+Deno.test("runNotebooks() loses or misplaces no output of a display-heavy notebook in 12 runs", async () => {
+  const { bad, samples } = await runDisplayHeavy(12, true);
+  assert.equal(bad, 0, samples.join("\n"));
+});
+
+Deno.test("negative control: stock nbclient (settle: false) loses or misplaces outputs of the same notebook", async () => {
+  // Cell 0's print comes 300 ms after the cell returned: stock nbclient has stopped reading that cell
+  // by then, so the print is dropped or filed under a later cell in every run; the other cells add
+  // random losses. So the zero-loss test above cannot pass because nothing was ever late.
+  const { bad, badByCell } = await runDisplayHeavy(3, false);
+  assert.ok(bad > 0, "stock nbclient lost nothing: the display-heavy notebook no longer exercises the race");
+  assert.ok(badByCell[0] > 0, "stock nbclient kept the late print in cell 0: it no longer arrives late");
+});
+
+Deno.test("a print 300 ms after its cell returned lands in that cell; a display updated by a later cell keeps its place", async () => {
+  const dir = Deno.makeTempDirSync({ prefix: "ince-late-" });
+  const path = tempNotebook(
+    dir,
+    "late.ipynb",
+    newNotebook([
+      codeCell(
+        `await Deno.jupyter.display({ "text/plain": "v1" }, { raw: true, display_id: "shared" });\n` +
+          `void setTimeout(() => console.log("late"), 300);`,
+      ),
+      codeCell(
+        `await Deno.jupyter.display({ "text/plain": "v2" }, { raw: true, display_id: "shared", update: true });\n` +
+          `console.log("next");`,
+      ),
+    ]),
+  );
+  const [result] = await runNotebooks([path], { out: `${dir}/out` });
+  assert.ok(result.ok, describeFailure(result));
+  const cells = readCells(result.out);
+  assert.deepEqual(outputKeys(cells[0]), [
+    { type: "display_data", what: "text/plain", text: "v2" },
+    { type: "stream", what: "stdout", text: "late\n" },
+  ]);
+  assert.deepEqual(outputKeys(cells[1]), [{ type: "stream", what: "stdout", text: "next\n" }]);
+  Deno.removeSync(dir, { recursive: true });
+});
+
+Deno.test("a cell calling Deno.exit(1) fails with 'kernel died in cell 2', and the next notebook still runs", async () => {
+  const dir = Deno.makeTempDirSync({ prefix: "ince-exit-" });
+  tempNotebook(
+    dir,
+    "a-exits.ipynb",
+    newNotebook([
+      codeCell('console.log("before")'),
+      codeCell("Deno.exit(1);"),
+      codeCell('console.log("never")'),
+    ]),
+  );
+  tempNotebook(dir, "b-after.ipynb", newNotebook([codeCell('console.log("still running")')]));
+  const [died, after] = await runNotebooks([dir], { out: `${dir}/out` });
+  assert.equal(died.ok, false);
+  assert.equal(died.error?.kind, "dead-kernel");
+  assert.equal(died.error?.index, 1);
+  assert.match(
+    describeFailure(died),
+    /a-exits\.ipynb: kernel died in cell 2 \(index 1\) \(exit code 1\) \(source: Deno\.exit\(1\);\)/,
+  );
+  const cells = readCells(died.out);
+  assert.deepEqual(outputKeys(cells[0]), [{ type: "stream", what: "stdout", text: "before\n" }]);
+  assert.deepEqual(outputKeys(cells[2]), []);
+  assert.ok(after.ok, describeFailure(after));
+  assert.deepEqual(outputKeys(readCells(after.out)[0]), [{
+    type: "stream",
+    what: "stdout",
+    text: "still running\n",
+  }]);
   Deno.removeSync(dir, { recursive: true });
 });
 
@@ -81,13 +155,10 @@ Deno.test("runNotebooks() stops an infinite loop at the timeout and leaves no ke
     newNotebook([codeCell('console.log("start")'), codeCell("while (true) {}")]),
   );
   const before = new Set(kernelPids());
-  const t0 = performance.now();
   const [result] = await runNotebooks([path], { out: `${dir}/out`, timeout: 3 });
-  const seconds = (performance.now() - t0) / 1000;
   assert.equal(result.ok, false);
   assert.equal(result.error?.kind, "timeout");
   assert.equal(result.error?.index, 1);
-  assert.ok(seconds < 30, `took ${seconds} s`);
   const left = kernelPids().filter((p) => !before.has(p));
   assert.deepEqual(left, [], `kernel processes left running: ${left.join(", ")}`);
   Deno.removeSync(dir, { recursive: true });

@@ -1,7 +1,9 @@
 /**
  * Headless notebook execution through the real Jupyter client (nbclient) with our Deno kernel.
- * The Python side (`python/run_notebooks.py`) keeps reading each cell's outputs until the kernel
- * has gone quiet, so no output is lost or lands in the wrong cell.
+ * The Python side (`python/routing_client.py`) files every output under the cell whose request it
+ * answers (`parent_header.msg_id`), also when it arrives after the cell's idle, and before the next
+ * cell waits for the timers and I/O the cell left pending, so no output is lost or lands in the
+ * wrong cell.
  *
  * @module
  */
@@ -21,8 +23,17 @@ export interface RunNotebooksOptions {
   timeout?: number;
   /** Also write a static HTML copy next to each executed notebook. */
   html?: boolean;
-  /** How long iopub must be quiet after a cell before the next one runs (default 100 ms; 0 = stock nbclient, which loses late outputs). */
-  settleMs?: number;
+  /**
+   * Route late outputs to their own cell (default true). `false` runs stock nbclient, which loses or
+   * misplaces outputs that arrive after a cell's idle: kept for the benchmark and the negative control.
+   */
+  settle?: boolean;
+  /**
+   * At most this long after a cell, wait for the timers and I/O it left pending, so that their output
+   * still lands in that cell (default 5000 ms). A cell that leaves work running longer (a server, a
+   * `setInterval`) costs this once; later cells of that notebook then no longer wait.
+   */
+  pendingMaxMs?: number;
   /** Called with each progress event (start, cell, done) as it arrives. */
   onEvent?: (event: RunEvent) => void;
   /** Extra environment for the runner and kernel. */
@@ -130,7 +141,8 @@ export async function runNotebooks(
     out: Deno.realPathSync(out),
     timeout: options.timeout === 0 ? null : options.timeout ?? 600,
     html: options.html ?? false,
-    settle_ms: options.settleMs ?? 100,
+    settle: options.settle ?? true,
+    pending_max_ms: options.pendingMaxMs ?? 5000,
     kernel: INCE_KERNEL,
   };
   const runner = spawnJsonLines({
@@ -164,7 +176,8 @@ export async function runNotebooks(
  * A one-line description of a failed notebook: file, 1-based cell number, error.
  *
  * @param result A failed result from {@linkcode runNotebooks}.
- * @returns e.g. `lesson.ipynb: cell 4 failed: Error: boom (source: throw new Error("boom"))`.
+ * @returns e.g. `lesson.ipynb: cell 4 (index 3) failed: Error: boom (source: throw new Error("boom"))`, or
+ *   `lesson.ipynb: kernel died in cell 2 (index 1) (exit code 1) (source: Deno.exit(1))`.
  *
  * @example
  * ```ts
@@ -175,19 +188,29 @@ export async function runNotebooks(
  *   error: { index: 2, kind: "error", ename: "Error", evalue: "boom", message: "boom" },
  * });
  * assert.equal(line, "a.ipynb: cell 3 (index 2) failed: Error: boom");
+ * const died = describeFailure({
+ *   notebook: "b.ipynb", ok: false, out: "out/b.ipynb", html: null,
+ *   error: { index: 1, kind: "dead-kernel", ename: "DeadKernelError", evalue: "Kernel died",
+ *     message: "kernel died in cell 2 (exit code 1)", source: "Deno.exit(1)" },
+ * });
+ * assert.equal(died, "b.ipynb: kernel died in cell 2 (index 1) (exit code 1) (source: Deno.exit(1))");
  * ```
  */
 export function describeFailure(result: NotebookResult): string {
   const e = result.error;
   if (!e) return `${result.notebook}: ok`;
   const where = e.index === null ? "before any cell ran" : `cell ${e.index + 1} (index ${e.index})`;
+  const src = e.source ? ` (source: ${e.source.slice(0, 80)})` : "";
+  if (e.kind === "dead-kernel") {
+    const code = e.message.match(/\(exit code -?\d+\)/)?.[0];
+    return `${result.notebook}: kernel died ${e.index === null ? where : `in ${where}`}${
+      code ? ` ${code}` : ""
+    }${src}`;
+  }
   const what = e.kind === "timeout"
     ? `timed out: ${e.evalue}`
     : e.kind === "kernel"
     ? `the kernel failed: ${e.message}`
-    : e.kind === "dead-kernel"
-    ? "the kernel died"
     : `failed: ${e.ename}: ${e.message}`;
-  const src = e.source ? ` (source: ${e.source.slice(0, 80)})` : "";
   return `${result.notebook}: ${where} ${what}${src}`;
 }

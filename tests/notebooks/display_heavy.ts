@@ -39,14 +39,32 @@ export function outputKeys(cell: Cell): OutputKey[] {
 
 const BIG = 200_000;
 
+/** Options for {@linkcode displayHeavyNotebook}. */
+export interface DisplayHeavyOptions {
+  /**
+   * Make cell 0 print this many ms after it returned (a `setTimeout`), while later cells run: an
+   * output that stock nbclient always loses or misplaces, so a run that gets it right proves routing.
+   */
+  latePrintMs?: number;
+}
+
 /**
  * Builds the notebook: `n` cells cycling through stdout, HTML, markdown, plotly, live display
- * updates, 200 KB outputs and plain values.
+ * updates, 200 KB outputs and plain values (cell 0 can be a late print instead).
  */
-export function displayHeavyNotebook(n = 40): { notebook: Notebook; expected: OutputKey[][] } {
+export function displayHeavyNotebook(
+  n = 40,
+  options: DisplayHeavyOptions = {},
+): { notebook: Notebook; expected: OutputKey[][] } {
   const cells: Cell[] = [];
   const expected: OutputKey[][] = [];
-  for (let i = 0; i < n; i++) {
+  if (options.latePrintMs !== undefined) {
+    cells.push(
+      codeCell(`void setTimeout(() => console.log("late print of cell 0"), ${options.latePrintMs});`),
+    );
+    expected.push([{ type: "stream", what: "stdout", text: "late print of cell 0\n" }]);
+  }
+  for (let i = cells.length; i < n; i++) {
     switch (i % 7) {
       case 0: // several prints, stdout and stderr
         cells.push(
@@ -121,12 +139,16 @@ export function displayHeavyNotebook(n = 40): { notebook: Notebook; expected: Ou
   return { notebook: newNotebook(cells), expected };
 }
 
-/** Compares executed copies with the expected outputs; returns how many cells differ and samples. */
+/**
+ * Compares executed copies with the expected outputs: how many cells differ, how many times each
+ * cell index differed, and a few samples.
+ */
 export function countMisplaced(
   executed: string[],
   expected: OutputKey[][],
-): { bad: number; samples: string[] } {
+): { bad: number; badByCell: number[]; samples: string[] } {
   let bad = 0;
+  const badByCell = expected.map(() => 0);
   const samples: string[] = [];
   for (const path of executed) {
     const cells = JSON.parse(Deno.readTextFileSync(path)).cells as Cell[];
@@ -134,9 +156,10 @@ export function countMisplaced(
       const got = outputKeys(cell);
       if (JSON.stringify(got) !== JSON.stringify(expected[i])) {
         bad++;
+        badByCell[i]++;
         if (samples.length < 5) samples.push(`${path} cell ${i}: got ${JSON.stringify(got).slice(0, 200)}`);
       }
     });
   }
-  return { bad, samples };
+  return { bad, badByCell, samples };
 }

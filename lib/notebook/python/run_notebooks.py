@@ -1,11 +1,11 @@
 """Execute notebooks with the real Jupyter client (nbclient) and our Deno kernel, losing no output.
 
-The Deno kernel can send outputs *after* a cell's `status: idle`; stock nbclient stops reading at
-idle, so such outputs are lost or land in the next cell (see shared/DENO_KERNEL_NOTES.md). This
-client keeps reading the cell's iopub messages after idle until the channel has been quiet for
-`settle_ms`, and only then lets the next request go out.
+The client (`routing_client.py`) files each output under the cell whose request it answers and,
+before the next cell, waits for the work the cell left pending; see that module for why.
 
 Protocol: one JSON job on stdin, one JSON object per line on stdout (events), human logs on stderr:
+  job: {"notebooks": [...], "out": dir, "timeout": s|null, "html": bool, "kernel": name,
+        "settle": bool (false = stock nbclient), "pending_max_ms": ms, "sources": {path: copy}}
   {"event": "start", "notebook": ...}
   {"event": "cell", "notebook": ..., "index": i, "seconds": s}
   {"event": "done", "notebook": ..., "ok": bool, "out": path, "html": path|null,
@@ -19,46 +19,15 @@ import json
 import os
 import sys
 import time
-from queue import Empty
 
 import nbformat
-from nbclient import NotebookClient
-from nbclient.exceptions import (
-    CellExecutionComplete,
-    CellExecutionError,
-    CellTimeoutError,
-    DeadKernelError,
-)
+from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
+from routing_client import RoutingClient
 
 
 def emit(event: dict) -> None:
     sys.stdout.write(json.dumps(event) + "\n")
     sys.stdout.flush()
-
-
-class SettlingClient(NotebookClient):
-    """nbclient that waits for iopub to go quiet after each cell's idle message."""
-
-    settle_ms: int = 100
-    settle_max_s: float = 30.0
-    notebook_path: str = ""
-
-    async def _async_poll_output_msg(self, parent_msg_id, cell, cell_index):  # noqa: ANN001
-        await super()._async_poll_output_msg(parent_msg_id, cell, cell_index)
-        if self.settle_ms <= 0:  # stock nbclient behaviour, kept for the benchmark that shows the race
-            return
-        deadline = time.monotonic() + self.settle_max_s
-        while time.monotonic() < deadline:
-            try:
-                msg = await self.kc.iopub_channel.get_msg(timeout=self.settle_ms / 1000)
-            except Empty:
-                return
-            if msg["parent_header"].get("msg_id") != parent_msg_id:
-                continue
-            try:
-                self.process_message(msg, cell, cell_index)
-            except CellExecutionComplete:
-                pass  # a second idle: keep settling
 
 
 def _first_line(text: str) -> str:
@@ -85,7 +54,7 @@ def run_one(job: dict, path: str) -> bool:
     def on_cell_start(cell, cell_index):  # noqa: ANN001
         t_cell[0] = time.monotonic()
 
-    client = SettlingClient(
+    client = RoutingClient(
         nb,
         kernel_name=job.get("kernel", "ince"),
         timeout=job.get("timeout"),
@@ -98,7 +67,8 @@ def run_one(job: dict, path: str) -> bool:
         on_cell_executed=on_cell_executed,
         on_cell_start=on_cell_start,
     )
-    client.settle_ms = job.get("settle_ms", 100)
+    client.settle = job.get("settle", True)
+    client.pending_max_s = job.get("pending_max_ms", 5000) / 1000
     error = None
     current = [None]
     original = client.async_execute_cell
@@ -116,7 +86,10 @@ def run_one(job: dict, path: str) -> bool:
     except CellExecutionError as e:
         error = {"kind": "error", "ename": e.ename, "evalue": e.evalue, "message": _first_line(e.evalue) or e.ename}
     except DeadKernelError as e:
-        error = {"kind": "dead-kernel", "ename": "DeadKernelError", "evalue": str(e), "message": "the kernel died"}
+        where = f"in cell {current[0] + 1}" if current[0] is not None else "before any cell ran"
+        code = f" (exit code {client.exit_code})" if client.exit_code is not None else ""
+        error = {"kind": "dead-kernel", "ename": "DeadKernelError", "evalue": str(e),
+                 "message": f"kernel died {where}{code}"}
     except Exception as e:  # kernel could not start, no such kernelspec, ...
         error = {"kind": "kernel", "ename": type(e).__name__, "evalue": str(e), "message": _first_line(str(e))}
     if error is not None:
