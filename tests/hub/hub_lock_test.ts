@@ -63,17 +63,29 @@ function checkCache(cache: string, paths: string[], hub: ReturnType<typeof start
   );
 }
 
+/** A fake Hub whose file bodies wait for `release()`, and an empty cache; both cleaned up after `fn`. */
+async function withHeldBodies(
+  fn: (hub: ReturnType<typeof startFakeHub>, cache: string, release: () => void) => Promise<void>,
+): Promise<void> {
+  const hub = startFakeHub(REPOS);
+  const cache = Deno.makeTempDirSync({ prefix: "ince-hub-lock-" });
+  const hold = Promise.withResolvers<void>();
+  hub.faults.holdBodies = hold.promise;
+  try {
+    await fn(hub, cache, hold.resolve);
+  } finally {
+    hold.resolve();
+    await hub.close();
+  }
+}
+
 Deno.test({
   name:
     "TypeScript and Python downloading the same blob at once share huggingface_hub's lock: one transfer, one blob",
   ignore: Deno.build.os === "windows", // filelock and Deno lock differently there (msvcrt vs LockFileEx)
   async fn(t) {
     await t.step("ince first: Python waits on ince's lock, then finds the blob", async () => {
-      const hub = startFakeHub(REPOS);
-      const cache = Deno.makeTempDirSync({ prefix: "ince-hub-lock-" });
-      const hold = Promise.withResolvers<void>();
-      hub.faults.holdBodies = hold.promise;
-      try {
+      await withHeldBodies(async (hub, cache, release) => {
         const ts = downloadSnapshot("ince/shared", "model", opts(cache, hub.url));
         await waitFor("ince is transferring", () => hub.log.some((r) => r.path.startsWith("/cdn/")));
         const py = startPython(hub.url, cache);
@@ -82,21 +94,14 @@ Deno.test({
           "Python waits on the lock ince holds",
           () => py.stderr().includes(`not acquired on ${lock}`),
         );
-        hold.resolve();
+        release();
         const snap = await ts;
         checkCache(cache, [`${snap.path}/model.safetensors`, await py.path()], hub);
-      } finally {
-        hold.resolve();
-        await hub.close();
-      }
+      });
     });
 
     await t.step("Python first: ince waits on Python's lock (and says so), then finds the blob", async () => {
-      const hub = startFakeHub(REPOS);
-      const cache = Deno.makeTempDirSync({ prefix: "ince-hub-lock-" });
-      const hold = Promise.withResolvers<void>();
-      hub.faults.holdBodies = hold.promise;
-      try {
+      await withHeldBodies(async (hub, cache, release) => {
         const py = startPython(hub.url, cache);
         await waitFor("Python is transferring", () => hub.log.some((r) => r.path.startsWith("/cdn/")));
         const notices: string[] = [];
@@ -109,24 +114,17 @@ Deno.test({
           notices[0],
           /^ince\/shared: model\.safetensors: waiting for another download of the same file to finish \(lock .*\.locks\/models--ince--shared\/[0-9a-f]{64}\.lock\)$/,
         );
-        hold.resolve();
+        release();
         const snap = await ts;
         checkCache(cache, [`${snap.path}/model.safetensors`, await py.path()], hub);
-      } finally {
-        hold.resolve();
-        await hub.close();
-      }
+      });
     });
 
     await t.step(
       "two ince calls in one process: the second waits, then links the first one's blob",
       async () => {
-        const hub = startFakeHub(REPOS);
-        const cache = Deno.makeTempDirSync({ prefix: "ince-hub-lock-" });
-        const notices: string[] = [];
-        const hold = Promise.withResolvers<void>();
-        hub.faults.holdBodies = hold.promise;
-        try {
+        await withHeldBodies(async (hub, cache, release) => {
+          const notices: string[] = [];
           const both = Promise.all(
             [0, 1].map(() => downloadSnapshot("ince/shared", "model", opts(cache, hub.url, notices))),
           );
@@ -134,13 +132,10 @@ Deno.test({
             "one call waits on the other's lock",
             () => notices.some((l) => l.includes("waiting")),
           );
-          hold.resolve();
+          release();
           const [a, b] = await both;
           checkCache(cache, [`${a.path}/model.safetensors`, `${b.path}/model.safetensors`], hub);
-        } finally {
-          hold.resolve();
-          await hub.close();
-        }
+        });
       },
     );
   },
