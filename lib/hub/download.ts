@@ -11,17 +11,8 @@
  */
 import { formatBytes, progressBar } from "../display/progress.ts";
 import { exists } from "../util/fs.ts";
-import {
-  blobPath,
-  fileSize,
-  isCommit,
-  linkSnapshotFile,
-  listSnapshot,
-  readRef,
-  readTree,
-  repoCacheDir,
-  snapshotDir,
-} from "./cache_layout.ts";
+import { cachedSnapshot, cacheFallback } from "./cache_fallback.ts";
+import { blobPath, fileSize, linkSnapshotFile, snapshotDir } from "./cache_layout.ts";
 import { fetchBlob } from "./fetch_blob.ts";
 import { hubOffline } from "./hub_env.ts";
 import { type FilePatterns, selectFiles } from "./patterns.ts";
@@ -147,7 +138,21 @@ export async function downloadSnapshot(
   const env = options.env ?? Deno.env.toObject();
   if (options.offline ?? hubOffline(env)) return _fromCache(repo, type, { ...options, env });
 
-  const resolved = await resolveTree(repo, { ...options, type, env });
+  // With a usable snapshot cached, resolving the revision is tried once (huggingface_hub's `repo_info`
+  // is not retried) and a Hub that cannot be reached falls back to the cache (`cache_fallback.ts`).
+  const cached = cachedSnapshot(repo, type, { ...options, env }).snapshot;
+  const revisionRetry = cached ? { ...options.retry, retries: 0 } : undefined;
+  let resolved: ResolvedTree;
+  try {
+    resolved = await resolveTree(repo, {
+      ...options,
+      type,
+      env,
+      ...(revisionRetry ? { revisionRetry } : {}),
+    });
+  } catch (e) {
+    return cacheFallback(repo, type, { ...options, env }, e);
+  }
   const { commit, tree, storage } = resolved;
   const files = selectFiles(Object.keys(tree).sort(), options);
   for (const f of files) checkRepoFilePath(f);
@@ -197,23 +202,9 @@ async function _fetchAll(resolved: ResolvedTree, todo: string[], options: Downlo
 
 /** The snapshot from the cache alone (offline mode): every wanted file must be there. */
 function _fromCache(repo: string, type: RepoType, options: DownloadOptions): SnapshotResult {
-  const storage = repoCacheDir(repo, type, options);
-  const revision = options.revision ?? "main";
-  const miss = (why: string) =>
-    new Error(
-      `${repo}: offline (HF_HUB_OFFLINE) and ${why}. Download it once with the network on, or unset HF_HUB_OFFLINE.`,
-    );
-  const commit = isCommit(revision) ? revision : readRef(storage, revision);
-  if (!commit) throw miss(`revision ${revision} of this ${type} is not in the cache (${storage})`);
-  const snapshot = snapshotDir(storage, commit);
-  const tree = readTree(storage, commit);
-  const all = tree ? Object.keys(tree) : listSnapshot(snapshot);
-  if (!all) throw miss(`snapshot ${commit} is not in the cache`);
-  const files = selectFiles(all.sort(), options);
-  const missing = files.filter((f) => !exists(`${snapshot}/${f}`));
-  if (missing.length) {
-    throw miss(`${missing.length} file(s) are not cached (${missing.slice(0, 3).join(", ")})`);
-  }
-  if (files.length === 0) throw miss(`no cached file matches the patterns`);
-  return { path: snapshot, commit, files, downloaded: [], requests: 0 };
+  const { snapshot, why } = cachedSnapshot(repo, type, options);
+  if (snapshot) return snapshot;
+  throw new Error(
+    `${repo}: offline (HF_HUB_OFFLINE) and ${why}. Download it once with the network on, or unset HF_HUB_OFFLINE.`,
+  );
 }

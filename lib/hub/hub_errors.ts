@@ -41,7 +41,31 @@ export interface ErrorRepo {
  * assert.match(hubError(gated(403), "config.json", withToken).message, /no access to it yet \(HTTP 403\)/);
  * ```
  */
-export function hubError(res: Response, what: string, repo: ErrorRepo): Error {
+export function hubError(res: Response, what: string, repo: ErrorRepo): HubHttpError {
+  return new HubHttpError(_message(res, what, repo), res.status);
+}
+
+/**
+ * An error answer of the Hub (401, 403, 404 …): the Hub was reached and said no.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { HubHttpError } from "./hub_errors.ts";
+ * assert.equal(new HubHttpError("org/m: revision not found", 404).status, 404);
+ * ```
+ */
+export class HubHttpError extends Error {
+  /**
+   * @param message The one line to show.
+   * @param status The HTTP status.
+   */
+  constructor(message: string, readonly status: number) {
+    super(message);
+  }
+}
+
+function _message(res: Response, what: string, repo: ErrorRepo): string {
   const code = res.headers.get("x-error-code") ?? "";
   const said = (res.headers.get("x-error-message") ?? "").replace(/\s+/g, " ").trim();
   const { repo: id, type } = repo;
@@ -49,50 +73,50 @@ export function hubError(res: Response, what: string, repo: ErrorRepo): Error {
   const tokenSent = !!repo.auth?.authorization;
   const login = "set HF_TOKEN (or run `hf auth login`)";
   if (res.status === 401 && /invalid (credentials|user token|username or password)/i.test(said)) {
-    return new Error(
+    return (
       `${id}: the Hub refused the token (HTTP 401: invalid credentials). Check HF_TOKEN, or run ` +
-        "`hf auth login` again with a valid token (or unset HF_TOKEN for public repos).",
+      "`hf auth login` again with a valid token (or unset HF_TOKEN for public repos)."
     );
   }
   if (code === "GatedRepo" && res.status === 403) {
-    return new Error(
+    return (
       `${id}: gated repo, and the token's account has no access to it yet (HTTP 403). Request access at ` +
-        `${page} and wait for approval, or use a token of an account that has access.`,
+      `${page} and wait for approval, or use a token of an account that has access.`
     );
   }
   if (code === "GatedRepo") {
-    return new Error(
+    return (
       `${id}: gated repo, and ${tokenSent ? "the token cannot read it" : "no token was sent"} (HTTP ` +
-        `${res.status}). Accept its terms at ${page}, then ${login} with a token of that account.`,
+      `${res.status}). Accept its terms at ${page}, then ${login} with a token of that account.`
     );
   }
   if (res.status === 401) {
-    return new Error(
+    return (
       tokenSent
         ? `${id}: access denied (HTTP 401). The token cannot read this ${type}; check HF_TOKEN.`
         : `${id}: ${type} repository not found, or private or gated (HTTP 401, no token sent). Check the id, ` +
           `and whether it is a ${
             type === "model" ? "dataset" : "model"
-          }; for a private or gated repo, ${login}.`,
+          }; for a private or gated repo, ${login}.`
     );
   }
   if (res.status === 403) {
-    return new Error(
+    return (
       `${id}: access forbidden (HTTP 403${said ? `: ${said}` : ""}). Make sure the token may read this ` +
-        `${type} (a fine-grained token needs read access to it).`,
+      `${type} (a fine-grained token needs read access to it).`
     );
   }
   if (res.status === 404) {
     if (code === "RevisionNotFound") {
-      return new Error(`${id}: revision not found (${what}). Check the branch, tag or commit.`);
+      return (`${id}: revision not found (${what}). Check the branch, tag or commit.`);
     }
     if (code === "EntryNotFound") {
-      return new Error(`${id}: file not found: ${what}. Check the file name in the repo.`);
+      return (`${id}: file not found: ${what}. Check the file name in the repo.`);
     }
     const other = type === "model" ? "dataset" : "model";
-    return new Error(
-      `${id}: ${type} repository not found (HTTP 404). Check the id, and whether it is a ${other}.`,
+    return (
+      `${id}: ${type} repository not found (HTTP 404). Check the id, and whether it is a ${other}.`
     );
   }
-  return new Error(`${id}: the Hub answered HTTP ${res.status} for ${what}. Try again later.`);
+  return (`${id}: the Hub answered HTTP ${res.status} for ${what}. Try again later.`);
 }

@@ -45,5 +45,7 @@ export {
 } from "./download.ts";
 export { type ResolvedTree, resolveTree, type ResolveTreeOptions } from "./resolve_tree.ts";
 export { fetchRepoFile, type HubRepo, type RepoFileRef } from "./hub_http.ts";
-export type { RetryOptions } from "./retry.ts";
+export { HubUnreachableError, type RetryOptions } from "./retry.ts";
+export { HubHttpError } from "./hub_errors.ts";
+export { cachedSnapshot, cacheFallback, type CacheLookup } from "./cache_fallback.ts";
 export * from "./model_info.ts";

@@ -29,6 +29,11 @@ export interface ResolveTreeOptions {
   env?: Env;
   /** How failed requests are retried (default: as huggingface_hub, 5 retries from 1 s). */
   retry?: RetryOptions;
+  /**
+   * How the revision → commit request is retried (default: `retry`). huggingface_hub does not retry
+   * it (`repo_info`); ince does so only when a usable snapshot is cached, to fall back to it at once.
+   */
+  revisionRetry?: RetryOptions;
 }
 
 /** The commit and file list of a repo revision, and what is needed to fetch its files. */
@@ -77,7 +82,7 @@ export async function resolveTree(repo: string, options: ResolveTreeOptions = {}
     const res = await fetchHubApi(
       `${api}/revision/${encodeURIComponent(revision)}`,
       `revision ${revision}`,
-      on,
+      options.revisionRetry ? { ...on, retry: options.revisionRetry } : on,
     );
     commit = String((await res.json()).sha ?? "");
     if (!isCommit(commit)) throw new Error(`${repo}: the Hub gave no commit for revision ${revision}.`);

@@ -84,6 +84,30 @@ export function formatWait(ms: number): string {
   return ms < 1000 ? `${Math.round(ms)} ms` : `${(ms / 1000).toFixed(ms % 1000 ? 1 : 0)} s`;
 }
 
+/**
+ * The Hub could not serve a request: unreachable (a network error) or unavailable (429, 5xx), after
+ * the retries. Python's `snapshot_download` falls back to the cache on these (ince: `cache_fallback.ts`).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { HubUnreachableError } from "./retry.ts";
+ * const e = new HubUnreachableError("org/m: HTTP 503 for x 6 times. Try again later.", "HTTP 503 for x", 503);
+ * assert.equal(e.reason, "HTTP 503 for x");
+ * assert.equal(e.status, 503);
+ * ```
+ */
+export class HubUnreachableError extends Error {
+  /**
+   * @param message The one line to show.
+   * @param reason What failed, short: `HTTP 503 for revision main`, `cannot reach host for … (…)`.
+   * @param status The last HTTP status; undefined for a network error.
+   */
+  constructor(message: string, readonly reason: string, readonly status?: number) {
+    super(message);
+  }
+}
+
 /** What {@linkcode fetchWithRetries} is fetching, for its messages. */
 export interface RetryTarget {
   /** The repo id that starts each message. */
@@ -144,18 +168,20 @@ export async function fetchWithRetries(
     }
     const asked = res && serverWaitMs(res.headers);
     if (asked !== undefined && asked > maxServerWaitMs) {
-      throw new Error(
+      throw new HubUnreachableError(
         `${repo}: the Hub is ${
           res!.status === 429 ? "rate-limiting" : "unavailable"
         } (${failure}) and asks to ` +
           `wait ${formatWait(asked)}. Try again after that${
             res!.status === 429 ? " (a token raises the limits: set HF_TOKEN)" : ""
           }.`,
+        failure,
+        res!.status,
       );
     }
     if (n >= retries) {
       const tries = `${n + 1} time${n ? "s" : ""}${waited ? `, retried for ${formatWait(waited)}` : ""}`;
-      throw new Error(
+      throw new HubUnreachableError(
         res
           ? `${repo}: the Hub answered HTTP ${res.status} for ${what} ${tries}. ` +
             (res.status === 429
@@ -163,6 +189,8 @@ export async function fetchWithRetries(
               : "It may be down.") +
             " Try again later."
           : `${repo}: ${failure}, ${tries}. Check the connection, or set HF_HUB_OFFLINE=1 to use the cache.`,
+        failure,
+        res?.status,
       );
     }
     const wait = asked !== undefined ? asked + baseDelayMs : backoffMs(n + 1, options);
