@@ -13,7 +13,7 @@
  */
 import { exists } from "../util/fs.ts";
 import { isCommit, listSnapshot, readRef, readTree, repoCacheDir, snapshotDir } from "./cache_layout.ts";
-import type { DownloadOptions, SnapshotResult } from "./download.ts";
+import type { DownloadOptions, SnapshotResult } from "./download_types.ts";
 import { HubHttpError } from "./hub_errors.ts";
 import { selectFiles } from "./patterns.ts";
 import type { RepoType } from "./repo_id.ts";

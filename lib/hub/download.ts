@@ -15,32 +15,12 @@ import { cachedSnapshot, cacheFallback } from "./cache_fallback.ts";
 import { blobPath, fileSize, linkSnapshotFile, snapshotDir } from "./cache_layout.ts";
 import { fetchBlob } from "./fetch_blob.ts";
 import { hubOffline } from "./hub_env.ts";
-import { type FilePatterns, selectFiles } from "./patterns.ts";
+import { selectFiles } from "./patterns.ts";
 import { checkRepoFilePath, isLocalModel, type RepoType } from "./repo_id.ts";
-import { type ResolvedTree, resolveTree, type ResolveTreeOptions } from "./resolve_tree.ts";
+import { type ResolvedTree, resolveTree } from "./resolve_tree.ts";
+import type { DownloadOptions, SnapshotResult } from "./download_types.ts";
 
-/** Options for {@linkcode downloadModel} and {@linkcode downloadDataset}. */
-export interface DownloadOptions extends Omit<ResolveTreeOptions, "type">, FilePatterns {
-  /** Use only the cache (default: `HF_HUB_OFFLINE`). */
-  offline?: boolean;
-  /** Files downloaded at once (default 4). */
-  concurrency?: number;
-  /** Show a progress bar (default true). */
-  progress?: boolean;
-}
-
-/** What a download did. */
-export interface SnapshotResult {
-  /** The snapshot folder: `…/snapshots/<commit>`. */
-  path: string;
-  commit: string;
-  /** Files in the snapshot that matched the patterns. */
-  files: string[];
-  /** Files fetched now (empty on a full cache hit). */
-  downloaded: string[];
-  /** HTTP requests made. */
-  requests: number;
-}
+export type { DownloadOptions, SnapshotResult } from "./download_types.ts";
 
 /**
  * Downloads (or finds in the cache) a model repository.
