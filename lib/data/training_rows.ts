@@ -50,28 +50,3 @@ export function trainingRows(dataset: Dataset, stage: TrainingStage): Record<str
     completion: messages.slice(-1),
   }));
 }
-
-/**
- * Writes {@linkcode trainingRows} as JSON lines.
- *
- * @param dataset A loaded dataset.
- * @param stage The training stage.
- * @param path Where to write (the run folder's `data/train.jsonl` or `data/eval.jsonl`).
- * @returns How many rows were written.
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { parseDataset } from "./load_dataset.ts";
- * import { writeTrainingRows } from "./training_rows.ts";
- * const path = `${Deno.makeTempDirSync()}/train.jsonl`;
- * const ds = parseDataset('{"prompt":"2+2?","completion":"4"}\n{"prompt":"3+3?","completion":"6"}', "b.jsonl");
- * assert.equal(writeTrainingRows(ds, "sft", path), 2);
- * assert.equal(Deno.readTextFileSync(path).trim().split("\n").length, 2);
- * ```
- */
-export function writeTrainingRows(dataset: Dataset, stage: TrainingStage, path: string): number {
-  const rows = trainingRows(dataset, stage);
-  Deno.writeTextFileSync(path, rows.map((r) => JSON.stringify(r)).join("\n") + "\n");
-  return rows.length;
-}

@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { z } from "zod";
 import { modelJob, runPythonJob } from "../infer/_python_job.ts";
 import type { Message } from "../data/load_dataset.ts";
 
@@ -73,5 +74,6 @@ export async function generateSamples(
     stop: options.stop ?? [],
   };
   const what = `Generating with ${model}${options.adapter ? ` + ${options.adapter}` : ""}`;
-  return (await runPythonJob<{ samples: string[][] }>("eval_generate.py", job, what)).samples;
+  const answer = z.object({ samples: z.array(z.array(z.string())) });
+  return (await runPythonJob("eval_generate.py", job, what, answer)).samples;
 }

@@ -35,12 +35,12 @@ export function modelJob(model: string, adapter?: string): { model: string; adap
 
 /**
  * Runs `lib/infer/python/<script>` with a JSON job on stdin and returns its JSON answer (the last JSON
- * line of its stdout), checked against `schema` when one is given.
+ * line of its stdout), checked against the answer's schema.
  *
  * @param script The script's file name in `lib/infer/python/`.
  * @param job The job, sent as JSON.
  * @param what What is being done, for the error (e.g. `"Generation with data/models/ince-tiny"`).
- * @param schema The answer's zod schema (default: any JSON object).
+ * @param schema The answer's zod schema.
  * @returns The answer.
  * @throws {Error} `<what> failed: <the last stderr line>` when the script fails, answers nothing, or
  * answers something that does not match the schema.
@@ -53,17 +53,17 @@ export function modelJob(model: string, adapter?: string): { model: string; adap
  * const { answers } = await runPythonJob("generate.py", job, "Generation", z.object({ answers: z.array(z.string()) }));
  * ```
  */
-export async function runPythonJob<T = Record<string, unknown>>(
+export async function runPythonJob<T>(
   script: string,
   job: unknown,
   what: string,
-  schema?: z.ZodType<T>,
+  schema: z.ZodType<T>,
 ): Promise<T> {
   const p = spawnJsonLines({
     command: pythonPath(),
     args: [`${projectRoot()}/lib/infer/python/${script}`],
     job,
-    schema: (schema ?? z.record(z.string(), z.unknown())) as z.ZodType<T>,
+    schema,
     where: `${script}'s answer`,
     otherLines: "skip",
   });

@@ -7,6 +7,7 @@
  * @module
  */
 import { z } from "zod";
+import { writeJsonLines } from "../util/lines.ts";
 import { exactMatch, normalizedMatch } from "../eval/match.ts";
 import { type Bm25Index, bm25Index, bm25Search } from "../retrieval/bm25.ts";
 
@@ -403,6 +404,5 @@ export function writeGlossaryChats(
       ? [bare, chat(`${q.id}-ctx`, glossaryPrompt(q.question, options.passage(q.question)))]
       : [bare];
   });
-  Deno.writeTextFileSync(path, rows.map((r) => JSON.stringify(r)).join("\n") + "\n");
-  return rows.length;
+  return writeJsonLines(path, rows);
 }

@@ -272,6 +272,6 @@ export async function constrainedJson(
     maxFieldTokens: options.maxFieldTokens ?? 8,
   };
   const what = `Constrained decoding with ${model}${options.adapter ? ` + ${options.adapter}` : ""}`;
-  return (await runPythonJob<{ outputs: string[] }>("constrained_json.py", job, what))
+  return (await runPythonJob("constrained_json.py", job, what, z.object({ outputs: z.array(z.string()) })))
     .outputs;
 }

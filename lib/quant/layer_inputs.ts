@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { z } from "zod";
 import { absPath, modelArg, runPythonJob } from "../infer/_python_job.ts";
 import { type Matrix, matrix } from "../math/matrix.ts";
 import { readSafetensors } from "../math/safetensors.ts";
@@ -52,10 +53,11 @@ export async function layerInputs(
       maxTokens: options.maxTokens ?? null,
       out: absPath(out),
     };
-    const r = await runPythonJob<{ rows: number; cols: number }>(
+    const r = await runPythonJob(
       "layer_inputs.py",
       job,
       `Recording the inputs of ${moduleName} in ${model}`,
+      z.object({ rows: z.number().int(), cols: z.number().int() }),
     );
     const t = (await readSafetensors(out)).tensors.inputs;
     return matrix(r.rows, r.cols, t.data as Float32Array);

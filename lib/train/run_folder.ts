@@ -10,7 +10,8 @@ import { absPath, exists } from "../util/fs.ts";
 import { modelArg } from "../util/model_source.ts";
 import { parseRunConfig, type RunConfig, type RunConfigInput } from "./run_config.ts";
 import { loadDataset } from "../data/load_dataset.ts";
-import { trainingRows, writeTrainingRows } from "../data/training_rows.ts";
+import { trainingRows } from "../data/training_rows.ts";
+import { writeJsonLines } from "../util/lines.ts";
 
 /** Makes relative paths absolute (a notebook's cwd is its own folder; the trainer's is not). */
 function _resolvePaths(config: RunConfig): RunConfig {
@@ -87,8 +88,7 @@ export function prepareRun(input: RunConfigInput, runsDir: string, runId?: strin
   const stage = parsed.stage;
   const train = loadDataset(input.dataset.train);
   const evalSet = input.dataset.eval ? loadDataset(input.dataset.eval) : null;
-  trainingRows(train, stage);
-  if (evalSet) trainingRows(evalSet, stage);
+  const rows = { train: trainingRows(train, stage), eval: evalSet ? trainingRows(evalSet, stage) : null };
   const id = runId ?? newRunId(parsed.method);
   const dir = `${runsDir}/${id}`;
   if (parsed.resume && !exists(`${dir}/checkpoints`)) {
@@ -97,8 +97,8 @@ export function prepareRun(input: RunConfigInput, runsDir: string, runId?: strin
     );
   }
   Deno.mkdirSync(`${dir}/data`, { recursive: true });
-  writeTrainingRows(train, stage, `${dir}/data/train.jsonl`);
-  if (evalSet) writeTrainingRows(evalSet, stage, `${dir}/data/eval.jsonl`);
+  writeJsonLines(`${dir}/data/train.jsonl`, rows.train);
+  if (rows.eval) writeJsonLines(`${dir}/data/eval.jsonl`, rows.eval);
   const config = { ...parsed, runDir: dir };
   Deno.writeTextFileSync(`${dir}/config.json`, JSON.stringify(config, null, 2) + "\n");
   return { id, dir, config };

@@ -1,5 +1,5 @@
 /**
- * Reading a child process's output line by line (JSON-lines protocols).
+ * Lines: reading a child process's output line by line (JSON-lines protocols), and writing JSON-lines files.
  *
  * @module
  */
@@ -32,4 +32,25 @@ export async function* readLines(stream: ReadableStream<Uint8Array>): AsyncGener
     }
   }
   if (buffer.trim()) yield buffer;
+}
+
+/**
+ * Writes rows as a JSON-lines file (one JSON object per line, ending with a newline).
+ *
+ * @param path The file.
+ * @param rows The rows.
+ * @returns How many rows were written.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { writeJsonLines } from "./lines.ts";
+ * const path = `${Deno.makeTempDirSync()}/rows.jsonl`;
+ * assert.equal(writeJsonLines(path, [{ a: 1 }, { a: 2 }]), 2);
+ * assert.equal(Deno.readTextFileSync(path), '{"a":1}\n{"a":2}\n');
+ * ```
+ */
+export function writeJsonLines(path: string, rows: readonly unknown[]): number {
+  Deno.writeTextFileSync(path, rows.map((r) => JSON.stringify(r)).join("\n") + "\n");
+  return rows.length;
 }
