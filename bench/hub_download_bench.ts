@@ -45,7 +45,7 @@ async function python(): Promise<number> {
   return Number(new TextDecoder().decode(out.stdout).trim());
 }
 
-const rows = [];
+const rows: { client: string; seconds: number }[] = [];
 for (let round = 0; round < 2; round++) {
   rows.push({ client: "ince (TS)", seconds: await ince() });
   rows.push({ client: "huggingface_hub (Python)", seconds: await python() });
