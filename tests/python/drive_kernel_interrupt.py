@@ -20,13 +20,15 @@ km, kc = start_new_kernel(kernel_name="ince", cwd=root)
 out = {"mode": km.kernel_spec.interrupt_mode}
 
 
-def run_cell(code: str, timeout: float) -> dict:
-    """Runs a cell to its idle status; returns its stdout/stderr text, error and seconds."""
-    msg_id = kc.execute(code)
-    t0, text, error = time.time(), [], None
+def read_cell(msg_id: str, timeout: float, quiet: float = 0.5) -> dict:
+    """Reads a cell's stdout/stderr text and error to its idle status, then on until iopub has been quiet for
+    `quiet` seconds: the Deno kernel can send a cell's outputs after its idle status (DENO_KERNEL_NOTES.md)."""
+    t0, text, error, idle_at = time.time(), [], None, None
     while time.time() - t0 < timeout:
+        if idle_at is not None and time.time() - idle_at > quiet:
+            break
         try:
-            m = kc.get_iopub_msg(timeout=1)
+            m = kc.get_iopub_msg(timeout=0.1)
         except Exception:  # noqa: BLE001 (queue.Empty)
             continue
         if m["parent_header"].get("msg_id") != msg_id:
@@ -36,8 +38,17 @@ def run_cell(code: str, timeout: float) -> dict:
         elif m["msg_type"] == "error":
             error = f"{m['content']['ename']}: {m['content']['evalue']}"
         elif m["msg_type"] == "status" and m["content"]["execution_state"] == "idle":
-            return {"text": "".join(text), "error": error, "seconds": time.time() - t0, "idle": True}
-    return {"text": "".join(text), "error": error, "seconds": time.time() - t0, "idle": False}
+            idle_at = time.time()
+            continue
+        if idle_at is not None:
+            idle_at = time.time()  # a late output: wait for quiet again
+    return {"text": "".join(text), "error": error, "seconds": (idle_at or time.time()) - t0,
+            "idle": idle_at is not None}
+
+
+def run_cell(code: str, timeout: float) -> dict:
+    """Runs a cell to its idle status (and its late outputs); returns its text, error and seconds."""
+    return read_cell(kc.execute(code), timeout)
 
 
 def steps_written() -> int:
@@ -64,20 +75,10 @@ try:
     out["stepsBeforeInterrupt"] = steps_written()
     km.interrupt_kernel()
     t_int = time.time()
-    # The first cell's own end: read its outputs until it is idle.
-    text, idle = [], False
-    while time.time() - t_int < 120 and not idle:
-        try:
-            m = kc.get_iopub_msg(timeout=1)
-        except Exception:  # noqa: BLE001
-            continue
-        if m["parent_header"].get("msg_id") != msg_id:
-            continue
-        if m["msg_type"] == "stream":
-            text.append(m["content"]["text"])
-        elif m["msg_type"] == "status" and m["content"]["execution_state"] == "idle":
-            idle = True
-    out["firstCell"] = {"text": "".join(text), "idle": idle, "secondsToIdle": time.time() - t_int}
+    # The first cell's own end: read its outputs until it is idle and quiet.
+    first = read_cell(msg_id, 120, quiet=2.0)
+    out["firstCell"] = {"text": first["text"], "error": first["error"], "idle": first["idle"],
+                        "secondsToIdle": first["seconds"]}
     while trainer_alive() and time.time() - t_int < 60:
         time.sleep(0.1)
     out["trainerGoneSeconds"] = None if trainer_alive() else time.time() - t_int
