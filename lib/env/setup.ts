@@ -9,6 +9,7 @@
  * @module
  */
 
+import { ensureDeployTools } from "../deploy/deploy_tools.ts";
 import { cacheDir, projectRoot } from "./paths.ts";
 import { detectProfile, type Profile } from "./profile.ts";
 import { exists } from "../util/fs.ts";
@@ -231,6 +232,9 @@ export async function setup(options: SetupOptions = {}): Promise<SetupResult> {
   } else if (stale.length) {
     say(`· ${stale.length} other environment(s) in ${cache}/venvs; \`deno task setup --prune\` removes them`);
   }
+
+  // 2b. Lesson 03's extra Python packages and llama.cpp's converter (pinned; skipped when present).
+  await timed("deploy", () => ensureDeployTools({ env, say }));
 
   // 3. Our kernel, written into the environment's Jupyter data path, where its JupyterLab and
   //    nbclient find it (other Jupyters: add `.tools/venv/share/jupyter` to JUPYTER_PATH).

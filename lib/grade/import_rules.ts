@@ -12,7 +12,7 @@ import { pathToFileURL } from "node:url";
 import { maskCode } from "../notebook/extract_code.ts";
 
 /** Packages of deno.json that graded code may not import: native addons, browsers, subprocesses. */
-export const NATIVE_PACKAGES: ReadonlySet<string> = new Set(["onnxruntime-node", "playwright-core"]);
+export const NATIVE_PACKAGES: ReadonlySet<string> = new Set(["onnxruntime-node", "playwright-core", "@node-llama-cpp/linux-x64", "node-llama-cpp"]);
 
 /**
  * Whether an import specifier names a package of {@linkcode NATIVE_PACKAGES} (bare or `npm:`).

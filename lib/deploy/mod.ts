@@ -1,0 +1,10 @@
+/**
+ * Deploying a tuned model (lesson 03): merge an adapter, convert to GGUF with llama.cpp's converter,
+ * quantize with llama.cpp's quantizer, run GGUF and ONNX files from TypeScript, write an Ollama Modelfile,
+ * and chat with an OpenAI-compatible server.
+ *
+ * @module
+ */
+export * from "./deploy_tools.ts";
+export * from "./generator.ts";
+export * from "./chat_template.ts";
