@@ -34,10 +34,11 @@ export function modelJob(model: string, adapter?: string): { model: string; adap
 }
 
 /**
- * Runs `lib/infer/python/<script>` with a JSON job on stdin and returns its JSON answer (the last JSON
- * line of its stdout), checked against the answer's schema.
+ * Runs `lib/infer/python/<script>` (or `lib/<script>` when it names a folder, e.g.
+ * `deploy/python/convert_gguf.py`) with a JSON job on stdin and returns its JSON answer (the last JSON
+ * line of its stdout), checked against the answer's schema. Every script can `from _job import …`.
  *
- * @param script The script's file name in `lib/infer/python/`.
+ * @param script The script's file name in `lib/infer/python/`, or its path under `lib/`.
  * @param job The job, sent as JSON.
  * @param what What is being done, for the error (e.g. `"Generation with data/models/ince-tiny"`).
  * @param schema The answer's zod schema.
@@ -59,9 +60,13 @@ export async function runPythonJob<T>(
   what: string,
   schema: z.ZodType<T>,
 ): Promise<T> {
+  const shared = `${projectRoot()}/lib/infer/python`;
+  const path = script.includes("/") ? `${projectRoot()}/lib/${script}` : `${shared}/${script}`;
+  const pythonPathVar = [shared, Deno.env.get("PYTHONPATH")].filter(Boolean).join(":");
   const p = spawnJsonLines({
     command: pythonPath(),
-    args: [`${projectRoot()}/lib/infer/python/${script}`],
+    args: [path],
+    env: { PYTHONPATH: pythonPathVar },
     job,
     schema,
     where: `${script}'s answer`,
