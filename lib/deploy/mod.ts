@@ -8,3 +8,4 @@
 export * from "./deploy_tools.ts";
 export * from "./generator.ts";
 export * from "./chat_template.ts";
+export * from "./compare_formats.ts";
