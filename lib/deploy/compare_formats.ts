@@ -20,7 +20,7 @@ import { renderChat } from "./chat_template.ts";
 import type { LocalModel } from "./generator.ts";
 
 /** A chat question and its reference answer (what {@linkcode scoreExamples} gives for a chat dataset). */
-export interface ChatExample {
+export interface ChatQuestion {
   /** The conversation up to the answer. */
   prompt: Message[];
   /** The dataset's answer. */
@@ -65,12 +65,12 @@ export interface MeasureFormatsOptions {
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { chatExamples } from "./compare_formats.ts";
- * assert.equal(chatExamples([{ prompt: [{ role: "user", content: "1+1?" }], answer: "2" }]).length, 1);
- * assert.throws(() => chatExamples([{ text: "plain" }]), /chat examples/);
+ * import { chatQuestions } from "./compare_formats.ts";
+ * assert.equal(chatQuestions([{ prompt: [{ role: "user", content: "1+1?" }], answer: "2" }]).length, 1);
+ * assert.throws(() => chatQuestions([{ text: "plain" }]), /chat examples/);
  * ```
  */
-export function chatExamples(examples: readonly ScoreExample[]): ChatExample[] {
+export function chatQuestions(examples: readonly ScoreExample[]): ChatQuestion[] {
   return examples.map((e, i) => {
     if (!("prompt" in e) || typeof e.prompt === "string") {
       throw new Error(`example ${i}: the format table needs chat examples ({ prompt: messages, answer }).`);
@@ -91,13 +91,13 @@ export function chatExamples(examples: readonly ScoreExample[]): ChatExample[] {
  * ```ts ignore
  * import { measureTransformers } from "./compare_formats.ts";
  * import { scoreExamples } from "../infer/score.ts";
- * import { chatExamples } from "./compare_formats.ts";
- * const row = await measureTransformers("data/models/ince-tiny", chatExamples(scoreExamples("data/datasets/numbers-heldout.jsonl")));
+ * import { chatQuestions } from "./compare_formats.ts";
+ * const row = await measureTransformers("data/models/ince-tiny", chatQuestions(scoreExamples("data/datasets/numbers-heldout.jsonl")));
  * ```
  */
 export async function measureTransformers(
   model: string,
-  examples: readonly ChatExample[],
+  examples: readonly ChatQuestion[],
   options: MeasureFormatsOptions = {},
 ): Promise<FormatRow> {
   const r = await runPythonJob(
@@ -148,7 +148,7 @@ export async function measureTransformers(
  */
 export function promptAndCompletion(
   template: ChatTemplate,
-  example: ChatExample,
+  example: ChatQuestion,
 ): { prompt: string; completion: string } {
   const prompt = renderChat(template, example.prompt);
   const full = renderChat(template, [...example.prompt, { role: "assistant", content: example.answer }], {
@@ -184,7 +184,7 @@ export function promptAndCompletion(
 export async function measureLocalModel(
   model: LocalModel,
   template: ChatTemplate,
-  examples: readonly ChatExample[],
+  examples: readonly ChatQuestion[],
   reference: readonly string[],
   options: MeasureFormatsOptions = {},
 ): Promise<FormatRow> {
