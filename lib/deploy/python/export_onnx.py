@@ -18,6 +18,10 @@ def _fail(message: str) -> int:
     return 1
 
 
+def _first_line(e: Exception) -> str:
+    return (str(e).strip().splitlines() or [""])[0][:300]
+
+
 def main() -> int:
     job = read_job()
     import torch
@@ -25,7 +29,11 @@ def main() -> int:
 
     torch.set_num_threads(1)
     model_dir, out = job["model"], job["out"]
-    model = AutoModelForCausalLM.from_pretrained(model_dir, dtype=torch.float32).eval()
+    try:
+        model = AutoModelForCausalLM.from_pretrained(model_dir, dtype=torch.float32).eval()
+    except Exception as e:  # noqa: BLE001 — e.g. a model type this transformers does not know
+        return _fail(f"{model_dir}: transformers cannot load it as a causal LM ({type(e).__name__}: {_first_line(e)}); "
+                     "check config.json's model_type and architectures.")
 
     class LogitsOnly(torch.nn.Module):
         """forward(input_ids) -> logits, without the cache (the graph has one input and one output)."""
@@ -52,8 +60,7 @@ def main() -> int:
     except Exception as e:  # noqa: BLE001 — any exporter failure becomes one line
         if os.path.exists(partial):
             os.remove(partial)
-        first = (str(e).strip().splitlines() or [""])[0][:300]
-        return _fail(f"{model_dir}: torch.onnx.export failed ({type(e).__name__}: {first}); "
+        return _fail(f"{model_dir}: torch.onnx.export failed ({type(e).__name__}: {_first_line(e)}); "
                      "check that transformers can run this model (config.json's architectures) and try again.")
     export_seconds = time.time() - t0
 
