@@ -9,3 +9,7 @@ export * from "./deploy_tools.ts";
 export * from "./generator.ts";
 export * from "./chat_template.ts";
 export * from "./compare_formats.ts";
+export * from "./hf_tokenizer.ts";
+export * from "./onnx_export.ts";
+export * from "./onnx_model.ts";
+export * from "./onnx_parity.ts";
