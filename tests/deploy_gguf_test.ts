@@ -28,6 +28,14 @@ const EXAMPLES = [
 ] as { prompt: Message[]; answer: string }[];
 const TEMPLATE = readChatTemplate(MODEL);
 const PROMPTS = EXAMPLES.map((e) => renderChat(TEMPLATE, e.prompt));
+/** The expected answers as the template renders the assistant's turn after each prompt (`"dört<|im_end|>\n"`). */
+const COMPLETIONS = EXAMPLES.map((e, i) => {
+  const full = renderChat(TEMPLATE, [...e.prompt, { role: "assistant", content: e.answer }], {
+    addGenerationPrompt: false,
+  });
+  assert.ok(full.startsWith(PROMPTS[i]), `the chat template does not extend the prompt of example ${i}`);
+  return full.slice(PROMPTS[i].length);
+});
 
 function once<T>(make: () => Promise<T>): () => Promise<T> {
   let p: Promise<T> | undefined;
@@ -87,7 +95,8 @@ const pyReference = once(async (): Promise<PyReference> => {
 });
 
 Deno.test("the ggml type table and LLAMA_FTYPE equal llama.cpp's gguf-py (GGML_QUANT_SIZES, LlamaFileType)", async () => {
-  const py = await pyReference();
+  // transformers' reference answers (for a later test) are computed meanwhile, in their own process
+  const [py] = await Promise.all([pyReference(), reference()]);
   const ours = Object.fromEntries(GGML_TYPES.map((t) => [t.name, [t.id, t.blockSize, t.typeSize]]));
   assert.deepEqual(ours, py.types);
   const theirs = Object.fromEntries(
@@ -152,19 +161,23 @@ Deno.test("greedy answers of the f32 and f16 GGUF equal transformers' generate()
   for (const file of [f32, f16, q8, q4]) {
     const model = await loadGguf(file.path, { threads: 1 });
     try {
-      let same = 0, tokens = 0, seconds = 0;
+      let same = 0, tokens = 0, seconds = 0, nll = 0, scored = 0;
       for (let i = 0; i < PROMPTS.length; i++) {
         const a = await model.greedy(PROMPTS[i], { maxNewTokens: 32 });
         same += a.text === ref[i] ? 1 : 0;
         tokens += a.tokenIds.length;
         seconds += a.seconds;
+        const loss = await model.answerLoss(PROMPTS[i], COMPLETIONS[i]);
+        nll += loss.nll;
+        scored += loss.tokens;
       }
       rates[model.format] = same / PROMPTS.length;
       rows.push(
         `${model.format.padEnd(12)} ${String(model.fileBytes).padStart(9)} B  load ${
           (model.loadSeconds * 1000).toFixed(0).padStart(4)
         } ms  ` +
-          `${(tokens / seconds).toFixed(0).padStart(5)} tok/s  match ${same}/${PROMPTS.length}`,
+          `${(tokens / seconds).toFixed(0).padStart(5)} tok/s  match ${same}/${PROMPTS.length}  ` +
+          `answer perplexity ${Math.exp(nll / scored).toFixed(1)}`,
       );
     } finally {
       model.close();
@@ -185,10 +198,7 @@ Deno.test("answerLoss() of the f32 GGUF equals transformers' completion loss (sc
     try {
       let nll = 0, tokens = 0, max = 0;
       for (let i = 0; i < EXAMPLES.length; i++) {
-        const chat = [...EXAMPLES[i].prompt, { role: "assistant" as const, content: EXAMPLES[i].answer }];
-        const full = renderChat(TEMPLATE, chat, { addGenerationPrompt: false });
-        assert.ok(full.startsWith(PROMPTS[i]));
-        const loss = await model.answerLoss(PROMPTS[i], full.slice(PROMPTS[i].length));
+        const loss = await model.answerLoss(PROMPTS[i], COMPLETIONS[i]);
         nll += loss.nll;
         tokens += loss.tokens;
         max = Math.max(max, Math.abs(loss.nll / loss.tokens - score.losses[i]));

@@ -14,7 +14,13 @@
 import type { AnswerLoss, GreedyAnswer, GreedyOptions, LocalModel } from "./generator.ts";
 import { type GgufInfo, readGgufInfo } from "./gguf_file.ts";
 import { ggmlType, llamaFtypeName } from "./ggml_types.ts";
-import { createBatch, cString, LLAMA_STRUCT_LAYOUT, openLlamaCpp } from "./llama_cpp_ffi.ts";
+import {
+  createBatch,
+  cString,
+  LLAMA_STRUCT_LAYOUT,
+  type LlamaSymbols,
+  openLlamaCpp,
+} from "./llama_cpp_ffi.ts";
 
 /** Options of {@linkcode loadGguf}. */
 export interface GgufLoadOptions {
@@ -67,6 +73,11 @@ export async function loadGguf(path: string, options: GgufLoadOptions = {}): Pro
   if (!Number.isInteger(threads) || threads < 1) {
     throw new Error(`loadGguf: threads must be a positive integer, not ${threads}.`);
   }
+  if (
+    options.contextSize !== undefined && (!Number.isInteger(options.contextSize) || options.contextSize < 2)
+  ) {
+    throw new Error(`loadGguf: contextSize must be an integer ≥ 2, not ${options.contextSize}.`);
+  }
   const t0 = performance.now();
   const info = readGgufInfo(path);
   const llama = await openLlamaCpp();
@@ -81,10 +92,6 @@ export async function loadGguf(path: string, options: GgufLoadOptions = {}): Pro
   }
   const trained = s.llama_model_n_ctx_train(model);
   const contextSize = options.contextSize ?? Math.min(trained > 0 ? trained : 4096, 4096);
-  if (!Number.isInteger(contextSize) || contextSize < 2) {
-    s.llama_model_free(model);
-    throw new Error(`loadGguf: contextSize must be an integer ≥ 2, not ${contextSize}.`);
-  }
   const C = LLAMA_STRUCT_LAYOUT.contextParams;
   const params = s.llama_context_default_params();
   const pv = new DataView(params.buffer, params.byteOffset, params.byteLength);
@@ -105,13 +112,13 @@ export async function loadGguf(path: string, options: GgufLoadOptions = {}): Pro
       `${path}: llama.cpp could not make a context of ${contextSize} tokens (${_reason(llama.takeLog())}).`,
     );
   }
-  s.llama_set_n_threads(ctx, threads, threads);
   const nCtx = s.llama_n_ctx(ctx);
   const batch = createBatch(llama, nCtx);
   const vocab = s.llama_model_get_vocab(model);
   const nVocab = s.llama_vocab_n_tokens(vocab);
-  const addBos = s.llama_vocab_get_add_bos(vocab);
-  const bos = s.llama_vocab_bos(vocab);
+  const bosBytes = s.llama_vocab_get_add_bos(vocab)
+    ? _pieceBytes(s, vocab, s.llama_vocab_bos(vocab), true)
+    : null;
   const eos = new Set(options.eosTokenIds ?? [s.llama_vocab_eos(vocab)]);
   let closed = false;
 
@@ -119,20 +126,10 @@ export async function loadGguf(path: string, options: GgufLoadOptions = {}): Pro
     if (closed) throw new Error(`${path}: ${what} after close(); load the model again.`);
   };
 
-  const pieceBytes = (token: number): Uint8Array => {
-    let buf = new Uint8Array(64);
-    let n = s.llama_token_to_piece(vocab, token, buf, buf.length, 0, false);
-    if (n < 0) {
-      buf = new Uint8Array(-n);
-      n = s.llama_token_to_piece(vocab, token, buf, buf.length, 0, false);
-    }
-    return buf.subarray(0, Math.max(n, 0));
-  };
-
   const tokenize = (text: string): number[] => {
     alive("tokenize()");
     const bytes = new TextEncoder().encode(text);
-    const withBos = addBos && !(bytes.length > 0 && _startsWith(bytes, pieceBytesSpecial(bos)));
+    const withBos = bosBytes !== null && !_startsWith(bytes, bosBytes); // the template may have put it there
     let out = new Int32Array(bytes.length + 8);
     let n = s.llama_tokenize(vocab, bytes, bytes.length, out, out.length, withBos, true);
     if (n < 0) {
@@ -141,12 +138,6 @@ export async function loadGguf(path: string, options: GgufLoadOptions = {}): Pro
     }
     if (n < 0) throw new Error(`${path}: llama.cpp could not tokenize a text of ${bytes.length} bytes.`);
     return [...out.subarray(0, n)];
-  };
-
-  const pieceBytesSpecial = (token: number): Uint8Array => {
-    const buf = new Uint8Array(256);
-    const n = s.llama_token_to_piece(vocab, token, buf, buf.length, 0, true);
-    return buf.subarray(0, Math.max(n, 0));
   };
 
   /** Decodes `tokens` at positions firstPos…; returns nothing (logits are read with logitsAt). */
@@ -216,7 +207,7 @@ export async function loadGguf(path: string, options: GgufLoadOptions = {}): Pro
         const next = _argmax(logitsAt(-1));
         out.push(next);
         if (eos.has(next)) break;
-        const piece = pieceBytes(next);
+        const piece = _pieceBytes(s, vocab, next, false); // special tokens render as nothing
         bytes.push(...piece);
         if (opts.onText) {
           const text = stream.decode(piece, { stream: true });
@@ -248,6 +239,18 @@ export async function loadGguf(path: string, options: GgufLoadOptions = {}): Pro
       s.llama_model_free(model);
     },
   };
+}
+
+/** A token's text as bytes (a byte-level token may hold part of a UTF-8 character); `special`: render
+ * special tokens (`<|im_end|>`) rather than nothing. */
+function _pieceBytes(s: LlamaSymbols, vocab: Deno.PointerValue, token: number, special: boolean): Uint8Array {
+  let buf = new Uint8Array(64);
+  let n = s.llama_token_to_piece(vocab, token, buf, buf.length, 0, special);
+  if (n < 0) {
+    buf = new Uint8Array(-n);
+    n = s.llama_token_to_piece(vocab, token, buf, buf.length, 0, special);
+  }
+  return buf.subarray(0, Math.max(n, 0));
 }
 
 function _argmax(row: Float32Array): number {

@@ -70,7 +70,6 @@ const _SYMBOLS = {
   llama_init_from_model: { parameters: ["pointer", CONTEXT_PARAMS], result: "pointer" },
   llama_free: { parameters: ["pointer"], result: "void" },
   llama_n_ctx: { parameters: ["pointer"], result: "u32" },
-  llama_set_n_threads: { parameters: ["pointer", "i32", "i32"], result: "void" },
   llama_model_get_vocab: { parameters: ["pointer"], result: "pointer" },
   llama_vocab_n_tokens: { parameters: ["pointer"], result: "i32" },
   llama_vocab_bos: { parameters: ["pointer"], result: "i32" },

@@ -18,6 +18,7 @@ import os
 import runpy
 import sys
 import time
+import traceback
 from pathlib import Path
 
 from _job import answer, read_job
@@ -84,6 +85,7 @@ def main() -> int:
     partial = out.with_name(out.name + ".partial")
     script = converter / "convert_hf_to_gguf.py"
     sys.argv = [str(script), str(model), "--outtype", job["outType"], "--outfile", str(partial)]
+    logging.basicConfig(level=logging.WARNING)  # before the converter's own (INFO: a line per tensor)
     last_error = _LastError()
     logging.getLogger().addHandler(last_error)
     t0 = time.time()
@@ -95,8 +97,9 @@ def main() -> int:
             why = f": {last_error.message}" if last_error.message else "; see its log lines above"
             print(f"{model}: llama.cpp's converter stopped (exit {e.code}){why}.", file=sys.stderr)
             return 1
-    except Exception as e:  # noqa: BLE001 — one line for the caller, the traceback is in the log above
+    except Exception as e:  # noqa: BLE001 — the traceback for the log, then one line for the caller
         partial.unlink(missing_ok=True)
+        traceback.print_exc()
         message = str(e).splitlines()[0] if str(e) else type(e).__name__
         if not message.startswith(str(model)):
             message = f"{model}: llama.cpp's converter failed: {type(e).__name__}: {message}"
