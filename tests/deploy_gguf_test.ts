@@ -36,6 +36,8 @@ const COMPLETIONS = EXAMPLES.map((e, i) => {
   assert.ok(full.startsWith(PROMPTS[i]), `the chat template does not extend the prompt of example ${i}`);
   return full.slice(PROMPTS[i].length);
 });
+/** Every prompt, and every prompt with its answer: what the tokenizers must agree on. */
+const TEXTS = [...PROMPTS, ...PROMPTS.map((p, i) => p + COMPLETIONS[i])];
 
 function once<T>(make: () => Promise<T>): () => Promise<T> {
   let p: Promise<T> | undefined;
@@ -57,12 +59,16 @@ const reference = once(() => generate(MODEL, EXAMPLES.map((e) => e.prompt), { ma
 /** What llama.cpp's own Python package (gguf-py) and converter registry say, read in one Python process. */
 const PY_REFERENCE = `
 import json, sys
-conv, files = sys.argv[1], sys.argv[2:]
+conv, model, files = sys.argv[1], sys.argv[2], sys.argv[3:]
+texts = json.load(sys.stdin)
 sys.path[:0] = [conv, conv + "/gguf-py"]
+from transformers import AutoTokenizer
+tok = AutoTokenizer.from_pretrained(model)
 from gguf import GGUFReader, GGML_QUANT_SIZES, GGMLQuantizationType, LlamaFileType
 from conversion import TEXT_MODEL_MAP
 out = {"types": {t.name: [t.value, *GGML_QUANT_SIZES[t]] for t in GGMLQuantizationType},
-       "ftypes": {f.name: f.value for f in LlamaFileType}, "archs": sorted(TEXT_MODEL_MAP), "files": {}}
+       "ftypes": {f.name: f.value for f in LlamaFileType}, "archs": sorted(TEXT_MODEL_MAP), "files": {},
+       "ids": [tok(t, add_special_tokens=False)["input_ids"] for t in texts]}
 for f in files:
     r = GGUFReader(f)
     out["files"][f] = {
@@ -75,6 +81,8 @@ interface PyReference {
   types: Record<string, [number, number, number]>;
   ftypes: Record<string, number>;
   archs: string[];
+  /** transformers' token ids of TEXTS. */
+  ids: number[][];
   files: Record<
     string,
     {
@@ -85,11 +93,16 @@ interface PyReference {
 }
 const pyReference = once(async (): Promise<PyReference> => {
   const { f32, q4 } = await files();
-  const out = await new Deno.Command(pythonPath(), {
-    args: ["-c", PY_REFERENCE, await ensureLlamaCppConverter(), f32.path, q4.path],
+  const py = new Deno.Command(pythonPath(), {
+    args: ["-c", PY_REFERENCE, await ensureLlamaCppConverter(), MODEL, f32.path, q4.path],
+    stdin: "piped",
     stdout: "piped",
     stderr: "piped",
-  }).output();
+  }).spawn();
+  const stdin = py.stdin.getWriter();
+  await stdin.write(new TextEncoder().encode(JSON.stringify(TEXTS)));
+  await stdin.close();
+  const out = await py.output();
   assert.ok(out.success, new TextDecoder().decode(out.stderr));
   return JSON.parse(new TextDecoder().decode(out.stdout));
 });
@@ -112,6 +125,22 @@ Deno.test("converterArchitectures() reads the converter's registry (TEXT_MODEL_M
   const ours = converterArchitectures(await ensureLlamaCppConverter());
   assert.deepEqual([...ours].sort(), [...py.archs].sort());
   assert.ok(ours.includes("LlamaForCausalLM"));
+});
+
+Deno.test("tokenize() of the f32 and Q4_K_M GGUF equals transformers' tokenization of prompts and answers", async () => {
+  const py = await pyReference();
+  const { f32, q4 } = await files();
+  for (const path of [f32.path, q4.path]) {
+    const model = await loadGguf(path);
+    try {
+      const mismatches = TEXTS.filter((t, i) =>
+        JSON.stringify(model.tokenize(t)) !== JSON.stringify(py.ids[i])
+      );
+      assert.deepEqual(mismatches, [], path);
+    } finally {
+      model.close();
+    }
+  }
 });
 
 Deno.test("readGgufInfo() reads the metadata and tensor table that gguf-py's GGUFReader reads", async () => {
