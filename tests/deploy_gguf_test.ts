@@ -177,9 +177,25 @@ Deno.test("tensorBytes() equals every tensor's data span in the real f32, f16, Q
       assert.equal(span, next - t.offset, `${path}: ${t.name} (${t.type} [${t.shape}])`);
     });
   }
-  // what the quantizer did to the 160/448-wide rows: no k-quant fits, Q4_K falls back to Q5_0 and Q6_K to Q8_0
+  // what the quantizer did to the 160/448-wide rows: no k-quant fits. The 11 norms stay F32; Q4_K falls back
+  // to Q5_0 (31 weights); Q6_K (attn_v and ffn_down of layers 2 and 4: llama.cpp's use_more_bits) to Q8_0;
+  // the tied token embedding is Q8_0.
   assert.deepEqual(q4.tensorTypes, { F32: 11, Q5_0: 31, Q8_0: 5 });
   assert.deepEqual(q8.tensorTypes, { F32: 11, Q8_0: 36 });
+  // llama.cpp's warnings name each fallback: the file holds exactly the type each one announces
+  const types = new Map(readGgufInfo(q4.path).tensors.map((t) => [t.name, t.type]));
+  const fallbacks = q4.warnings.map((w) =>
+    w.match(/^warning: (\S+) - ncols \d+ not divisible .* falling back to (\w+)$/)
+  )
+    .filter((m) => m !== null);
+  const summary = q4.warnings.map((w) => w.match(/(\d+) of (\d+) tensor\(s\) required fallback/)).find((m) =>
+    m
+  );
+  assert.ok(summary, "llama.cpp's fallback summary line");
+  assert.equal(fallbacks.length, Number(summary[1]));
+  assert.equal(fallbacks.length, q4.tensorTypes.Q5_0 + 4); // Q4_K→Q5_0 everywhere, Q6_K→Q8_0 in 4 tensors
+  for (const [, name, type] of fallbacks) assert.equal(types.get(name), type.toUpperCase(), name);
+  assert.deepEqual(q8.warnings, []);
   assert.deepEqual(readGgufInfo(f16.path).tensors.filter((t) => t.type === "F16").length, 36);
 });
 

@@ -98,8 +98,8 @@ export interface LlamaCpp {
   /** The folder the libraries were loaded from. */
   readonly binsDir: string;
   /**
-   * llama.cpp's warnings and errors logged since the last call (llama.cpp's own log is kept off the
-   * console; it explains failures, so error messages quote it).
+   * llama.cpp's warnings and errors logged since the last call, the last 500 at most (llama.cpp's own log
+   * is kept off the console; it explains failures, so error messages quote it).
    */
   takeLog(): string[];
 }
@@ -170,12 +170,12 @@ async function _open(): Promise<LlamaCpp> {
     { parameters: ["i32", "pointer", "pointer"], result: "void" } as const,
     (level, text) => {
       const line = text ? Deno.UnsafePointerView.getCString(text) : "";
-      if (level === 5 && pending) pending += line; // GGML_LOG_LEVEL_CONT continues the previous message
-      else if (level === 3 || level === 4) pending = line; // WARN, ERROR
+      // WARN (3) and ERROR (4) messages, with their CONT (5) pieces, joined until a newline ends them
+      if (level === 3 || level === 4 || (level === 5 && pending)) pending += line;
       else return;
       if (pending.endsWith("\n")) {
         log.push(pending.trim());
-        if (log.length > 50) log.shift();
+        if (log.length > 500) log.shift();
         pending = "";
       }
     },

@@ -2,11 +2,12 @@
  * Quantizing a GGUF file with llama.cpp's own quantizer (`llama_model_quantize` of the prebuilt libllama, the
  * function the `llama-quantize` tool calls), then reading back which ggml type each tensor got.
  *
- * The file type asks for a *mix*: Q4_K_M keeps norms in F32, puts most weights in Q4_K and a few (the output
- * matrix; attention V and FFN down in some layers) in Q6_K. A type only fits a tensor whose rows are a multiple of its
- * block (256 for the k-quants); for other tensors llama.cpp falls back to a type that fits — on ince-tiny
- * (rows of 160 and 448) Q4_K_M becomes Q5_0 + Q8_0, which is what {@linkcode QuantizeResult.tensorTypes}
- * shows. The types that need an importance matrix (IQ1–IQ3, Q2_K_S) are not offered here.
+ * The file type asks for a *mix*: Q4_K_M keeps norms in F32, puts most weights in Q4_K and a few (the
+ * output matrix; attention V and FFN down in some layers) in Q6_K. A type only fits a tensor whose rows are
+ * a multiple of its block (256 for the k-quants); for other tensors llama.cpp falls back to a type that
+ * fits — on ince-tiny (rows of 160 and 448) Q4_K_M becomes Q5_0 + Q8_0, which is what
+ * {@linkcode QuantizeResult.tensorTypes} shows and {@linkcode QuantizeResult.warnings} explains.
+ * The types that need an importance matrix (IQ1–IQ3, Q2_K_S) are not offered here.
  *
  * @module
  */
@@ -60,6 +61,9 @@ export interface QuantizeResult {
   seconds: number;
   /** How many tensors got each ggml type, read back from the file, e.g. `{ F32: 11, Q5_0: 31, Q8_0: 5 }`. */
   tensorTypes: Record<string, number>;
+  /** llama.cpp's warnings while quantizing, e.g. `"warning: blk.0.attn_k.weight - ncols 160 not divisible by
+   * 256 (required for type q4_K) -> falling back to q5_0"` (white space squeezed). */
+  warnings: string[];
 }
 
 /**
@@ -118,9 +122,10 @@ export async function quantizeGguf(options: QuantizeOptions): Promise<QuantizeRe
         `check that ${out}'s folder is writable and the input is an F32/F16 GGUF.`,
     );
   }
+  const warnings = llama.takeLog().map((line) => line.replace(/\s+/g, " "));
   Deno.renameSync(partial, out);
   const info = readGgufInfo(out);
   const tensorTypes: Record<string, number> = {};
   for (const t of info.tensors) tensorTypes[t.type] = (tensorTypes[t.type] ?? 0) + 1;
-  return { path: out, bytes: info.fileBytes, seconds, tensorTypes };
+  return { path: out, bytes: info.fileBytes, seconds, tensorTypes, warnings };
 }
