@@ -177,8 +177,14 @@ export function promptAndCompletion(
  * @example
  * ```ts ignore
  * import { loadGguf } from "./gguf_model.ts";
- * import { measureLocalModel } from "./compare_formats.ts";
- * const row = await measureLocalModel(await loadGguf("out/model-f16.gguf"), template, examples, reference.answers);
+ * import { readChatTemplate } from "./chat_template.ts";
+ * import { chatQuestions, measureLocalModel, measureTransformers } from "./compare_formats.ts";
+ * import { scoreExamples } from "../infer/score.ts";
+ * const questions = chatQuestions(scoreExamples("data/datasets/numbers-heldout.jsonl"));
+ * const reference = await measureTransformers("data/models/ince-tiny", questions);
+ * const gguf = await loadGguf("out/ince-tiny-f16.gguf");
+ * const row = await measureLocalModel(gguf, readChatTemplate("data/models/ince-tiny"), questions, reference.answers);
+ * gguf.close();
  * ```
  */
 export async function measureLocalModel(
