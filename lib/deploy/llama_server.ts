@@ -41,7 +41,7 @@ export interface LlamaServer extends AsyncDisposable {
   stop(): Promise<void>;
 }
 
-const Ready = z.object({ baseUrl: z.string().url() });
+const Ready = z.union([z.object({ baseUrl: z.string().url() }), z.object({ error: z.string() })]);
 
 /**
  * Starts llama.cpp's server on a GGUF file and waits until `/health` answers `{"status":"ok"}`.
@@ -127,13 +127,17 @@ export async function startLlamaServer(options: LlamaServerOptions): Promise<Lla
   ]);
   if (first === "timeout") return await failed(`did not start within ${options.timeoutSeconds ?? 60} s`);
   if (first.done) {
-    await child.status;
-    await stderrDone;
-    const message = stderrTail.at(-1) ?? "the server exited without a message";
     await stop();
-    throw new Error(message);
+    throw new Error(
+      `llama.cpp's server on ${options.gguf} exited without answering: ${stderrTail.at(-1) ?? "(no log)"}`,
+    );
   }
-  const { baseUrl } = parseJsonLine(first.value, Ready, "llama_server.py's answer");
+  const ready = parseJsonLine(first.value, Ready, "llama_server.py's answer");
+  if ("error" in ready) {
+    await stop();
+    throw new Error(ready.error);
+  }
+  const { baseUrl } = ready;
   // Drain stdout so the process never blocks on a full pipe.
   (async () => {
     for await (const _ of stdout) { /* nothing else is expected */ }

@@ -2,8 +2,10 @@
 for lib/deploy/llama_server.ts.
 
 Reads ONE JSON line on stdin: {"gguf", "host", "port", "threads", "contextSize"}; once the model is loaded and
-the server listens, answers {"baseUrl": "http://HOST:PORT"} on stdout; then serves until stdin is closed (the
-parent stopped it, or the parent died: the pipe closes either way, so the server never outlives it) and exits.
+the server listens, answers {"baseUrl": "http://HOST:PORT"} on stdout (or {"error": "<one line>"} and exits 1);
+then serves until stdin is closed (the parent stopped it, or the parent died: the pipe closes either way, so the
+server never outlives it) and exits. The answer goes to stdout because llama.cpp logs to stderr from its own
+thread, so the last stderr line is not reliably ours.
 """
 
 import json
@@ -14,7 +16,7 @@ from _job import answer
 
 
 def _fail(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
+    answer({"error": message})
     sys.exit(1)
 
 
