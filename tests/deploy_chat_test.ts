@@ -121,7 +121,7 @@ Deno.test("ollamaTemplate(): the TEMPLATE rendered as Ollama renders it equals t
 
 // Ollama's own code, when Go can fetch it (first time: ~25 s to download and compile).
 const GO_DIR = `${ROOT}/tests/go/ollama_check`;
-const GO_ENV = { GOTOOLCHAIN: "local", GOFLAGS: "-mod=readonly" };
+const GO_ENV = { GOTOOLCHAIN: "local", GOFLAGS: "-mod=readonly -buildvcs=false" };
 async function goSkipReason(): Promise<string | null> {
   try {
     const child = new Deno.Command("go", {
@@ -431,6 +431,18 @@ Deno.test("bad input fails in one line: malformed Modelfile, template, server, G
     startLlamaServer({ gguf: `${TMP}/missing.gguf` }),
     (e) => assertOneLine(e, /missing\.gguf: no such GGUF file/),
   );
+
+  const taken = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  try {
+    const port = (taken.addr as Deno.NetAddr).port;
+    await assert.rejects(
+      startLlamaServer({ gguf: await gguf(), port }),
+      (e) =>
+        assertOneLine(e, new RegExp(`^Port ${port} on 127\\.0\\.0\\.1 is in use .*pass another port, or 0`)),
+    );
+  } finally {
+    taken.close();
+  }
 
   // No Ollama here (CI): found nowhere on an empty search path, and create/chat say what to do.
   assert.equal(findOllama({ path: TMP }), null);

@@ -245,31 +245,43 @@ class _PipeParser {
     return this.peek()?.at ?? this.end;
   }
 
+  /** The variable name of token k when it is a bare variable (`$x`, not `$x.A`). */
+  varName(k: number): string | null {
+    const tok = this.toks[k];
+    return tok?.t === "var" && tok.path.length === 0 ? tok.name : null;
+  }
+  sym(k: number): string | null {
+    const tok = this.toks[k];
+    return tok?.t === "sym" ? tok.sym : null;
+  }
+
   pipeline(allowDecl: "none" | "one" | "two"): GoPipeline {
-    const pos = this.src.pos(this.at());
-    const decl: string[] = [];
+    const start = this.at();
+    const pos = this.src.pos(start);
+    const isSet = (k: number) => this.sym(k) === ":=" || this.sym(k) === "=";
+    const [first, second] = [this.varName(this.i), this.varName(this.i + 2)];
+    let decl: string[] = [];
     let assign = false;
-    const t = this.toks;
-    const isVar = (k: number) => t[k]?.t === "var" && (t[k] as { path: string[] }).path.length === 0;
-    const isSym = (k: number, ...syms: string[]) =>
-      t[k]?.t === "sym" && syms.includes((t[k] as { sym: string }).sym);
-    if (isVar(this.i) && isSym(this.i + 1, ":=", "=")) {
-      decl.push((t[this.i] as { name: string }).name);
-      assign = (t[this.i + 1] as { sym: string }).sym === "=";
+    if (first && isSet(this.i + 1)) {
+      [decl, assign] = [[first], this.sym(this.i + 1) === "="];
       this.i += 2;
-    } else if (isVar(this.i) && isSym(this.i + 1, ",") && isVar(this.i + 2) && isSym(this.i + 3, ":=", "=")) {
-      if (allowDecl !== "two") this.src.fail(t[this.i].at, "two variables can only be declared in a range");
-      decl.push((t[this.i] as { name: string }).name, (t[this.i + 2] as { name: string }).name);
-      assign = (t[this.i + 3] as { sym: string }).sym === "=";
+    } else if (first && this.sym(this.i + 1) === "," && second && isSet(this.i + 3)) {
+      if (allowDecl !== "two") this.src.fail(start, "two variables can only be declared in a range");
+      [decl, assign] = [[first, second], this.sym(this.i + 3) === "="];
       this.i += 4;
     }
-    if (decl.length > 0 && allowDecl === "none") this.src.fail(t[0].at, "a variable cannot be declared here");
+    if (decl.length > 0 && allowDecl === "none") this.src.fail(start, "a variable cannot be declared here");
     const cmds: GoExpr[] = [this.command()];
-    while (isSym(this.i, "|")) {
+    while (this.sym(this.i) === "|") {
       this.i++;
       cmds.push(this.command());
     }
     return { decl, assign, cmds, pos };
+  }
+
+  /** Whether the command goes on (the next token is not `|`, `)` or the end). */
+  more(): boolean {
+    return this.i < this.toks.length && this.sym(this.i) !== "|" && this.sym(this.i) !== ")";
   }
 
   command(): GoExpr {
@@ -280,19 +292,11 @@ class _PipeParser {
     if (first.t === "ident") {
       this.i++;
       const args: GoExpr[] = [];
-      while (
-        this.peek() &&
-        !(this.peek()!.t === "sym" && ["|", ")"].includes((this.peek() as { sym: string }).sym))
-      ) {
-        args.push(this.operand());
-      }
+      while (this.more()) args.push(this.operand());
       return this.call(first.name, args, first.at);
     }
     const value = this.operand();
-    const next = this.peek();
-    if (next && !(next.t === "sym" && (next.sym === "|" || next.sym === ")"))) {
-      this.src.fail(next.at, "an argument after a value that is not a function");
-    }
+    if (this.more()) this.src.fail(this.at(), "an argument after a value that is not a function");
     return value;
   }
 

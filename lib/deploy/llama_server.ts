@@ -120,19 +120,23 @@ export async function startLlamaServer(options: LlamaServerOptions): Promise<Lla
   };
 
   const stdout = readLines(child.stdout);
-  const deadline = Date.now() + (options.timeoutSeconds ?? 60) * 1000;
+  const limit = options.timeoutSeconds ?? 60;
+  const deadline = Date.now() + limit * 1000;
+  let timer: ReturnType<typeof setTimeout> | undefined;
   const first = await Promise.race([
     stdout.next(),
-    new Promise<"timeout">((resolve) => setTimeout(() => resolve("timeout"), deadline - Date.now())),
+    new Promise<"timeout">((resolve) => timer = setTimeout(() => resolve("timeout"), limit * 1000)),
   ]);
-  if (first === "timeout") return await failed(`did not start within ${options.timeoutSeconds ?? 60} s`);
-  if (first.done) {
+  clearTimeout(timer);
+  if (first === "timeout") return await failed(`did not start within ${limit} s`);
+  if (first.done) return await failed("exited without answering");
+  let ready: z.infer<typeof Ready>;
+  try {
+    ready = parseJsonLine(first.value, Ready, "llama_server.py's answer");
+  } catch (e) {
     await stop();
-    throw new Error(
-      `llama.cpp's server on ${options.gguf} exited without answering: ${stderrTail.at(-1) ?? "(no log)"}`,
-    );
+    throw e;
   }
-  const ready = parseJsonLine(first.value, Ready, "llama_server.py's answer");
   if ("error" in ready) {
     await stop();
     throw new Error(ready.error);
