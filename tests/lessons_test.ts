@@ -159,6 +159,54 @@ Deno.test("lesson 02 runs headless: LoRA from scratch, PEFT's own config and cou
   }
 });
 
+Deno.test("lesson 03 runs headless: merge, GGUF f32/f16/Q8_0/Q4_K_M and ONNX measured, Modelfile checked, streamed chats", async () => {
+  const out = Deno.makeTempDirSync({ prefix: "ince-lesson03-" });
+  try {
+    const t0 = performance.now();
+    const [result] = await runNotebooks([`${ROOT}/notebooks/03-ollama`], { out });
+    assert.ok(result.ok, describeFailure(result));
+    console.log(`lesson 03 ran in ${((performance.now() - t0) / 1000).toFixed(0)} s`);
+    assertEveryShowingCellHasOutput(result.out);
+    type Output = { output_type: string; data?: Record<string, unknown>; text?: string[] };
+    const outputs = (readNotebook(result.out).cells as unknown as { outputs?: Output[] }[]).flatMap((c) =>
+      c.outputs ?? []
+    );
+    const text = outputs.map((o) =>
+      o.output_type === "stream" ? o.text!.join("") : [o.data?.["text/plain"] ?? ""].flat().join("")
+    ).join("\n");
+    const merged = text.match(/max \|Δlogit\| merged vs base \+ adapter: (\S+) /);
+    assert.ok(merged && Number(merged[1]) < 1e-4, `merged vs unmerged: ${merged?.[1]}`);
+    assert.match(text, /tensor data [\d,]+ bytes \(= 4 × parameters: true\)/);
+    assert.match(text, /Q4_K tensors in the "Q4_K_M" file: 0/);
+    const onnx = text.match(/max \|logit_ONNX − logit_PyTorch\| = (\S+) over/);
+    assert.ok(onnx && Number(onnx[1]) <= 1e-4, `ONNX vs PyTorch: ${onnx?.[1]}`);
+    // The table: the unquantized GGUF and ONNX give transformers' answers (≥ 95 %).
+    const html = outputs.map((o) => [o.data?.["text/html"] ?? ""].flat().join("")).find((h) =>
+      h.includes("held-out questions, greedy, 1 thread")
+    );
+    assert.ok(html, "the format table is in the executed notebook");
+    const rows = [...html.matchAll(/<tr>(.*?)<\/tr>/g)].map((m) =>
+      [...m[1].matchAll(/<td[^>]*>(.*?)<\/td>/g)].map((c) => c[1])
+    ).filter((cells) => cells.length);
+    assert.deepEqual(rows.map((r) => r[0]), [
+      "transformers fp32",
+      "GGUF F32",
+      "GGUF F16",
+      "GGUF Q8_0",
+      "GGUF Q4_K_M",
+      "ONNX fp32",
+    ]);
+    for (const row of rows.filter((r) => ["GGUF F32", "GGUF F16", "ONNX fp32"].includes(r[0]))) {
+      assert.ok(Number(row[5]) >= 95, `${row[0]}: ${row[5]} % of transformers' answers`);
+    }
+    assert.match(text, /The Modelfile parses back to the same content/);
+    assert.match(text, /Write 47 in Turkish words\. → .+\n\((llama\.cpp's server at|Ollama:) .*(\d+) pieces streamed/);
+    assert.match(text, /Write 58 in Turkish words\. → \S.*\(\d+ tokens in \d+ ms\)/);
+  } finally {
+    Deno.removeSync(out, { recursive: true });
+  }
+});
+
 Deno.test("lesson 04 runs headless: NF4 levels rebuilt, estimate within 5 % of PyTorch's peak, QLoRA's arithmetic on a CPU", async () => {
   const out = Deno.makeTempDirSync({ prefix: "ince-lesson04-" });
   try {

@@ -14,3 +14,4 @@
  */
 export * from "./display.ts";
 export * from "./progress.ts";
+export * from "./live_text.ts";
