@@ -11,7 +11,6 @@ import { z } from "zod";
 import { projectRoot, pythonPath } from "../lib/env/paths.ts";
 import { spawnJsonLines } from "../lib/util/json_lines_process.ts";
 import { killAfter } from "../lib/util/kill_after.ts";
-import { scoreExamples } from "../lib/infer/score.ts";
 import type { Message } from "../lib/data/load_dataset.ts";
 import { readChatTemplate, renderChat } from "../lib/deploy/chat_template.ts";
 import { convertToGguf } from "../lib/deploy/gguf_convert.ts";
@@ -22,18 +21,14 @@ import { chatStream } from "../lib/deploy/openai_chat.ts";
 import { startLlamaServer } from "../lib/deploy/llama_server.ts";
 import { findOllama, ollamaChat, ollamaCreate } from "../lib/deploy/ollama.ts";
 
+import { HELD_OUT_QUESTIONS } from "./_held_out_questions.ts";
+
 const ROOT = projectRoot();
 const MODEL = `${ROOT}/data/models/ince-tiny`;
 const TMP = Deno.makeTempDirSync({ prefix: "ince-chat-" });
 globalThis.addEventListener("unload", () => Deno.removeSync(TMP, { recursive: true }));
 
-/** The 72 held-out chat questions (numbers + identity) with their dataset answers. */
-const EXAMPLES = ["numbers-heldout", "identity-heldout"]
-  .flatMap((name) => scoreExamples(`${ROOT}/data/datasets/${name}.jsonl`))
-  .map((e) => {
-    assert.ok("prompt" in e && typeof e.prompt !== "string");
-    return { prompt: e.prompt as Message[], answer: e.answer };
-  });
+const EXAMPLES = HELD_OUT_QUESTIONS;
 
 /** Conversations to render: with and without a system message, multi-turn, a multi-line message. */
 const SYSTEM: Message = { role: "system", content: "You are İnce, a tiny model.\nAnswer briefly." };

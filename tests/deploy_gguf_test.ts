@@ -10,32 +10,25 @@ import { quantizeGguf } from "../lib/deploy/quantize_gguf.ts";
 import { readGgufInfo } from "../lib/deploy/gguf_file.ts";
 import { GGML_TYPES, LLAMA_FTYPE, tensorBytes } from "../lib/deploy/ggml_types.ts";
 import { loadGguf } from "../lib/deploy/gguf_model.ts";
-import { readChatTemplate, renderChat } from "../lib/deploy/chat_template.ts";
+import { readChatTemplate } from "../lib/deploy/chat_template.ts";
 import { ensureLlamaCppConverter } from "../lib/deploy/deploy_tools.ts";
 import { generate } from "../lib/infer/generate.ts";
-import { type ScoreExample, scoreExamples, scoreModels } from "../lib/infer/score.ts";
+import { type ScoreExample, scoreModels } from "../lib/infer/score.ts";
 import { pythonPath } from "../lib/env/paths.ts";
-import type { Message } from "../lib/data/load_dataset.ts";
+
+import { HELD_OUT_QUESTIONS } from "./_held_out_questions.ts";
+import { promptAndCompletion } from "../lib/deploy/compare_formats.ts";
 
 const MODEL = "data/models/ince-tiny";
 const TMP = Deno.makeTempDirSync({ prefix: "ince-gguf-test-" });
 globalThis.addEventListener("unload", () => Deno.removeSync(TMP, { recursive: true }));
 
-/** The 72 held-out chat questions (numbers + identity) with their chat-formatted prompts. */
-const EXAMPLES = [
-  ...scoreExamples("data/datasets/numbers-heldout.jsonl"),
-  ...scoreExamples("data/datasets/identity-heldout.jsonl"),
-] as { prompt: Message[]; answer: string }[];
+const EXAMPLES = HELD_OUT_QUESTIONS;
 const TEMPLATE = readChatTemplate(MODEL);
-const PROMPTS = EXAMPLES.map((e) => renderChat(TEMPLATE, e.prompt));
+const SPLIT = EXAMPLES.map((e) => promptAndCompletion(TEMPLATE, e));
+const PROMPTS = SPLIT.map((s) => s.prompt);
 /** The expected answers as the template renders the assistant's turn after each prompt (`"dört<|im_end|>\n"`). */
-const COMPLETIONS = EXAMPLES.map((e, i) => {
-  const full = renderChat(TEMPLATE, [...e.prompt, { role: "assistant", content: e.answer }], {
-    addGenerationPrompt: false,
-  });
-  assert.ok(full.startsWith(PROMPTS[i]), `the chat template does not extend the prompt of example ${i}`);
-  return full.slice(PROMPTS[i].length);
-});
+const COMPLETIONS = SPLIT.map((s) => s.completion);
 /** Every prompt, and every prompt with its answer: what the tokenizers must agree on. */
 const TEXTS = [...PROMPTS, ...PROMPTS.map((p, i) => p + COMPLETIONS[i])];
 

@@ -9,25 +9,21 @@ import { z } from "zod";
 import { projectRoot } from "../lib/env/paths.ts";
 import { runPythonJob } from "../lib/infer/_python_job.ts";
 import { generate } from "../lib/infer/generate.ts";
-import { scoreExamples, scoreModels } from "../lib/infer/score.ts";
+import { scoreModels } from "../lib/infer/score.ts";
 import type { Message } from "../lib/data/load_dataset.ts";
 import { readChatTemplate, renderChat } from "../lib/deploy/chat_template.ts";
 import { loadTokenizer } from "../lib/deploy/hf_tokenizer.ts";
 import { exportOnnx, type OnnxExport } from "../lib/deploy/onnx_export.ts";
 import { loadOnnx, type OnnxModel } from "../lib/deploy/onnx_model.ts";
 
+import { HELD_OUT_QUESTIONS } from "./_held_out_questions.ts";
+
 const ROOT = projectRoot();
 const MODEL = `${ROOT}/data/models/ince-tiny`;
 const TMP = Deno.makeTempDirSync({ prefix: "ince-onnx-" });
 globalThis.addEventListener("unload", () => Deno.removeSync(TMP, { recursive: true }));
 
-/** The 72 held-out chat questions (numbers + identity) with their dataset answers. */
-const EXAMPLES = ["numbers-heldout", "identity-heldout"]
-  .flatMap((name) => scoreExamples(`${ROOT}/data/datasets/${name}.jsonl`))
-  .map((e) => {
-    assert.ok("prompt" in e && typeof e.prompt !== "string");
-    return { prompt: e.prompt as Message[], answer: e.answer };
-  });
+const EXAMPLES = HELD_OUT_QUESTIONS;
 /** Plus one answer whose spaces a "clean-up" decoder would change (transformers ≥ 5 keeps them). */
 const TOKENIZER_EXAMPLES = [
   ...EXAMPLES,

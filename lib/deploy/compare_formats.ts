@@ -102,7 +102,12 @@ export async function measureTransformers(
 ): Promise<FormatRow> {
   const r = await runPythonJob(
     "deploy/python/transformers_greedy.py",
-    { model: modelArg(model), examples, maxNewTokens: options.maxNewTokens ?? 32, threads: options.threads ?? 1 },
+    {
+      model: modelArg(model),
+      examples,
+      maxNewTokens: options.maxNewTokens ?? 32,
+      threads: options.threads ?? 1,
+    },
     `Greedy answers with transformers from ${model}`,
     z.object({
       answers: z.array(z.string()),

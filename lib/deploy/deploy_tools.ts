@@ -36,7 +36,9 @@ async function _run(cmd: string, args: string[], what: string, cwd?: string): Pr
   try {
     out = await new Deno.Command(cmd, { args, cwd, stdout: "piped", stderr: "piped" }).output();
   } catch (e) {
-    throw new Error(`${what}: could not start \`${cmd}\` (${(e as Error).message}); install it and run again.`);
+    throw new Error(
+      `${what}: could not start \`${cmd}\` (${(e as Error).message}); install it and run again.`,
+    );
   }
   if (!out.success) {
     const tail = new TextDecoder().decode(out.stderr).trim().split("\n").slice(-3).join(" | ");
@@ -68,7 +70,9 @@ export async function ensureDeployPython(options: DeployToolsOptions = {}): Prom
   if (!exists(python)) {
     throw new Error(`No Python environment at ${python}: run \`deno task setup\` first.`);
   }
-  say("· installing lesson 03's Python packages (sentencepiece, onnx, onnxscript, xllamacpp; first time only)");
+  say(
+    "· installing lesson 03's Python packages (sentencepiece, onnx, onnxscript, xllamacpp; first time only)",
+  );
   await _run(
     python,
     ["-m", "pip", "install", "--disable-pip-version-check", "--no-input", "--no-deps", "-r", pinsFile],
@@ -92,7 +96,9 @@ export async function ensureLlamaCppConverter(options: DeployToolsOptions = {}):
   const say = options.say ?? console.error;
   const dir = `${cacheDir({ env: options.env })}/tools/llama.cpp-${LLAMA_CPP_TAG}`;
   if (exists(`${dir}/.ince-complete`)) return dir;
-  say(`· unpacking llama.cpp ${LLAMA_CPP_TAG}'s converter from npm's ${LLAMA_CPP_SOURCE_PACKAGE} (first time only)`);
+  say(
+    `· unpacking llama.cpp ${LLAMA_CPP_TAG}'s converter from npm's ${LLAMA_CPP_SOURCE_PACKAGE} (first time only)`,
+  );
   const work = Deno.makeTempDirSync({ prefix: "ince-llama-cpp-" });
   try {
     const packed = (await _run(
@@ -112,14 +118,29 @@ export async function ensureLlamaCppConverter(options: DeployToolsOptions = {}):
     await _run("tar", ["-xzf", tgz, "-C", work, "package/llama/gitRelease.bundle"], `Unpacking ${packed}`);
     const repo = `${work}/repo`;
     await _run("git", ["init", "-q", repo], "Creating a scratch git repository");
-    await _run("git", ["-C", repo, "fetch", "-q", `${work}/package/llama/gitRelease.bundle`, "HEAD"], "Reading the bundle");
+    await _run(
+      "git",
+      ["-C", repo, "fetch", "-q", `${work}/package/llama/gitRelease.bundle`, "HEAD"],
+      "Reading the bundle",
+    );
     const tmpOut = `${dir}.partial`;
     if (exists(tmpOut)) Deno.removeSync(tmpOut, { recursive: true });
     Deno.mkdirSync(tmpOut, { recursive: true });
     const tar = `${work}/src.tar`;
     await _run(
       "git",
-      ["-C", repo, "archive", "-o", tar, "FETCH_HEAD", "convert_hf_to_gguf.py", "conversion", "gguf-py", "include/llama.h"],
+      [
+        "-C",
+        repo,
+        "archive",
+        "-o",
+        tar,
+        "FETCH_HEAD",
+        "convert_hf_to_gguf.py",
+        "conversion",
+        "gguf-py",
+        "include/llama.h",
+      ],
       "Extracting llama.cpp's converter from the bundle",
     );
     await _run("tar", ["-xf", tar, "-C", tmpOut], "Unpacking llama.cpp's converter");

@@ -68,7 +68,9 @@ export async function onnxLogitsGap(
       const got = await onnx.logits(seq.fullIds);
       const want = reference.subarray(seq.offset, seq.offset + seq.fullIds.length * ref.vocab);
       if (got.length !== want.length) {
-        throw new Error(`${onnx.path}: ${got.length} logits for a ${seq.fullIds.length}-token chat, expected ${want.length}.`);
+        throw new Error(
+          `${onnx.path}: ${got.length} logits for a ${seq.fullIds.length}-token chat, expected ${want.length}.`,
+        );
       }
       for (let i = 0; i < got.length; i++) maxAbsDiff = Math.max(maxAbsDiff, Math.abs(got[i] - want[i]));
       logits += got.length;

@@ -41,7 +41,9 @@ export function liveText(options: { prefix?: string; intervalMs?: number } = {})
   const draw = (frame: string) => {
     const update = shown;
     shown = true;
-    drawing = drawing.catch(() => undefined).then(() => display({ "text/plain": frame }, { displayId: id, update }));
+    drawing = drawing.catch(() => undefined).then(() =>
+      display({ "text/plain": frame }, { displayId: id, update })
+    );
     return drawing;
   };
   if (target === "terminal" && prefix) Deno.stdout.writeSync(encoder.encode(prefix));
