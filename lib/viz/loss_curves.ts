@@ -24,6 +24,11 @@ export interface LossCurvesOptions {
   title?: string;
   /** Log-scale loss axis (default false). */
   logY?: boolean;
+  /**
+   * Plot one of the trainer's per-step metrics instead of the loss, e.g. `"rewards/margins"` (DPO: the chosen
+   * answer's implicit reward minus the rejected one's); steps without it are skipped, eval points are not drawn.
+   */
+  metric?: string;
 }
 
 /** A run as events, or anything holding its events (a `RunResult`, a `StoredRun`). */
@@ -96,6 +101,18 @@ export function smooth(ys: readonly number[], weight: number): number[] {
  * const fig = lossCurves({ lora: loadRun("data/runs/numbers-lora"), dora: loadRun("data/runs/numbers-dora") });
  * assert.deepEqual(fig.data.filter((t) => t.meta?.kind === "train").map((t) => t.name), ["lora", "dora"]);
  * ```
+ *
+ * @example A DPO run's reward margin instead of its loss
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { lossCurves } from "./loss_curves.ts";
+ * import { parseEvent } from "../train/events.ts";
+ * const step = (n: number, margin?: number) =>
+ *   parseEvent(JSON.stringify({ event: "step", protocol: 2, time: n, step: n, loss: 0.7, elapsed: n, peakMemoryBytes: 0,
+ *     metrics: margin === undefined ? {} : { "rewards/margins": margin } }), "example");
+ * const fig = lossCurves({ dpo: [step(1, 0.1), step(2), step(3, 0.5)] }, { metric: "rewards/margins" });
+ * assert.deepEqual([fig.data[0].x, fig.data[0].y], [[1, 3], [0.1, 0.5]]);
+ * ```
  */
 export function lossCurves(runs: Record<string, RunEvents>, options: LossCurvesOptions = {}): Figure {
   const x = options.x ?? "step";
@@ -103,20 +120,22 @@ export function lossCurves(runs: Record<string, RunEvents>, options: LossCurvesO
   Object.entries(runs).forEach(([name, run], i) => {
     const color = COLORWAY[i % COLORWAY.length];
     const events = _events(run);
-    const steps = eventsOf(events, "step");
+    const metric = options.metric;
+    const steps = eventsOf(events, "step").filter((s) => metric === undefined || s.metrics[metric] != null);
     data.push({
       type: "scatter",
       mode: steps.length === 1 ? "markers" : "lines",
       name,
       legendgroup: name,
       x: _xs(steps, x),
-      y: smooth(steps.map((s) => s.loss), options.smoothing ?? 0).map((v) => roundSig(v)),
+      y: smooth(steps.map((s) => metric === undefined ? s.loss : s.metrics[metric]!), options.smoothing ?? 0)
+        .map((v) => roundSig(v)),
       line: { color, width: 2 },
       marker: { color },
       meta: { kind: "train", run: name },
     });
     const evals = eventsOf(events, "eval").filter((e) => e.evalLoss != null);
-    if ((options.eval ?? true) && evals.length) {
+    if ((options.eval ?? true) && metric === undefined && evals.length) {
       // Eval events carry a step; map it onto the chosen x through the nearest step event.
       const xs = _xs(steps, x);
       const at = (step: number) => {
@@ -140,9 +159,12 @@ export function lossCurves(runs: Record<string, RunEvents>, options: LossCurvesO
   return {
     data,
     layout: {
-      title: { text: options.title ?? "Training loss" },
+      title: { text: options.title ?? (options.metric ? options.metric : "Training loss") },
       xaxis: { title: { text: X_TITLES[x] } },
-      yaxis: { title: { text: "loss (cross-entropy, nats/token)" }, type: options.logY ? "log" : "linear" },
+      yaxis: {
+        title: { text: options.metric ?? "loss (cross-entropy, nats/token)" },
+        type: options.logY ? "log" : "linear",
+      },
       template: "plotly_white",
     },
   };
