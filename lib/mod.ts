@@ -27,6 +27,7 @@ export * from "./data/mod.ts";
 export * from "./train/mod.ts";
 export * from "./infer/mod.ts";
 export * from "./deploy/mod.ts";
+export * from "./align/mod.ts";
 export * from "./viz/mod.ts";
 export * from "./grade/mod.ts";
 export * from "./eval/mod.ts";

@@ -1,3 +1,4 @@
+import { stringify as stringifyYaml } from "yaml";
 import assert from "node:assert/strict";
 import { loadDataset } from "../lib/data/load_dataset.ts";
 import { projectRoot, pythonPath } from "../lib/env/paths.ts";
@@ -252,7 +253,7 @@ Deno.test("a malformed constitution gives one line naming the principle (index a
   }
 });
 
-Deno.test("loadConstitution() names the file for a missing file, bad JSON, a YAML file and a bad principle", () => {
+Deno.test("loadConstitution() names the file for a missing file, bad JSON or YAML, and a bad principle", () => {
   const dir = Deno.makeTempDirSync();
   const write = (name: string, text: string) => {
     Deno.writeTextFileSync(`${dir}/${name}`, text);
@@ -264,7 +265,8 @@ Deno.test("loadConstitution() names the file for a missing file, bad JSON, a YAM
       write("bad.json", '{"name": "c",\n  "principles": [}'),
       /bad\.json: not valid JSON \(.*\)\. A constitution is one JSON/,
     ],
-    [write("c.yaml", "name: c\n"), /c\.yaml: YAML constitutions are not read yet .*write it as JSON/],
+    [write("c.yaml", "name: c\n"), /c\.yaml: field "principles" is missing/],
+    [write("bad.yaml", "name: c\nprinciples: [\n"), /bad\.yaml: not valid YAML \(.*\)\./],
     [
       write("dup.json", JSON.stringify({ name: "c", principles: [PRINCIPLE, PRINCIPLE] }, null, 2)),
       /dup\.json: principles\[1\] \(id "kind"\) repeats the id of principles\[0\]/,
@@ -299,4 +301,11 @@ Deno.test("make_alignment.py writes exactly the shipped files (same seed, same b
     assert.equal(Deno.readTextFileSync(`${out}/${name}`), Deno.readTextFileSync(shipped), name);
   }
   Deno.removeSync(out, { recursive: true });
+});
+
+Deno.test("a YAML constitution loads the same as its JSON", () => {
+  const json = loadConstitution(`${Deno.cwd()}/data/constitution.json`);
+  const dir = Deno.makeTempDirSync();
+  Deno.writeTextFileSync(`${dir}/c.yml`, stringifyYaml(json));
+  assert.deepEqual(loadConstitution(`${dir}/c.yml`), json);
 });

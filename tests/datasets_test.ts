@@ -22,7 +22,16 @@ Deno.test("every shipped dataset validates, with the shape and size data/README.
     "glossary-heldout.jsonl": ["messages", 120],
   };
   // Tables a lesson reads directly (not training data): checked by their project's tests.
-  const tables = ["glossary.jsonl"];
+  const tables = [
+    "glossary.jsonl",
+    // lesson 07's prompt sets ({id, prompt, category, lang, …}): tests/align_data_test.ts checks them.
+    "align-train.jsonl",
+    "align-heldout.jsonl",
+    "align-redteam.jsonl",
+    "align-harmless.jsonl",
+    "align-system-train.jsonl",
+    "align-system-heldout.jsonl",
+  ];
   const files = [...Deno.readDirSync(DATA)].map((e) => e.name).filter((n) => n.endsWith(".jsonl")).sort();
   assert.deepEqual(files, [...Object.keys(expected), ...tables].sort());
   for (const [file, [shape, n]] of Object.entries(expected)) {

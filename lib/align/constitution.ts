@@ -7,6 +7,7 @@
  *
  * @module
  */
+import { parse as parseYaml } from "yaml";
 import { z } from "zod";
 import type { Constitution, Principle } from "./types.ts";
 
@@ -122,14 +123,11 @@ export function parseConstitution(value: unknown, where: string): Constitution {
 }
 
 /**
- * Reads a constitution file (JSON) and validates it.
- *
- * YAML (`.yaml`, `.yml`) is not read yet: it needs a YAML parser pinned in `deno.json`; until then such a file
- * is refused with a message saying to write it as JSON (the same fields).
+ * Reads a constitution file — JSON, or YAML for a `.yaml`/`.yml` file (the same fields) — and validates it.
  *
  * @param path The file, e.g. `data/constitution.json`.
  * @returns The constitution.
- * @throws {Error} One line: a missing file, invalid JSON (with the parser's position), or what
+ * @throws {Error} One line: a missing file, invalid JSON or YAML (with the parser's position), or what
  * {@linkcode parseConstitution} reports.
  *
  * @example
@@ -152,10 +150,16 @@ export function loadConstitution(path: string): Constitution {
     );
   }
   if (/\.ya?ml$/i.test(path)) {
-    throw new Error(
-      `${path}: YAML constitutions are not read yet (no YAML parser is pinned in deno.json); ` +
-        "write it as JSON with the same fields.",
-    );
+    let value: unknown;
+    try {
+      value = parseYaml(text);
+    } catch (e) {
+      const message = (e as Error).message.split("\n")[0];
+      throw new Error(
+        `${path}: not valid YAML (${message}). A constitution is one mapping: name, principles.`,
+      );
+    }
+    return parseConstitution(value, path);
   }
   let value: unknown;
   try {
