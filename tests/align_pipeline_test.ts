@@ -4,12 +4,24 @@
  * the same seed), and that held-out prompts never reach a training file.
  */
 import assert from "node:assert/strict";
+import { projectRoot } from "../lib/env/paths.ts";
+import { loadDataset } from "../lib/data/load_dataset.ts";
 import { aggregateVerdicts, preferencePairs, type PrincipleOutcome } from "../lib/align/rlaif.ts";
-import { caiRevisions } from "../lib/align/cai.ts";
+import { type CaiRevision, caiRevisions } from "../lib/align/cai.ts";
 import { behavesAs, distillationRows, withSystemPrompt } from "../lib/align/context_distillation.ts";
-import { ALIGN_RUN_FILES, newAlignRun } from "../lib/align/align_run.ts";
+import { ALIGN_RUN_FILES, type AlignRun, newAlignRun, trainingPrompts } from "../lib/align/align_run.ts";
+import { type AlignPromptRow, assertDisjoint, loadAlignPrompts } from "../lib/align/align_prompts.ts";
+import { loadConstitution } from "../lib/align/constitution.ts";
+import { analysePrompt, DONT_KNOW, REFUSAL, ruleJudge, ruleScores } from "../lib/align/rule_judge.ts";
+import { readJudgeCalls, recordJudge } from "../lib/align/recorded_judge.ts";
+import { numberWords } from "../lib/align/number_words.ts";
 import type { AlignPrompt, Constitution, Judge, Principle, Verdict } from "../lib/align/types.ts";
+import { numbersRecipe } from "../lib/train/recipes.ts";
+import { trainRuns } from "../lib/train/train_run.ts";
+import { eventsOf } from "../lib/train/events.ts";
 
+const ROOT = projectRoot();
+const DATA = `${ROOT}/data/datasets`;
 const RUNS = Deno.makeTempDirSync({ prefix: "ince-align-" });
 
 const principle = (id: string): Principle => ({
@@ -167,7 +179,7 @@ Deno.test("caiRevisions(): principle after principle, each critique reads the la
     run,
     concurrency: 2,
   });
-  assert.ok(most <= 2 && most > 0, `at most 2 calls at once, saw ${most}`);
+  assert.equal(most, 2, "at most 2 calls at once");
   assert.deepEqual(out[3], {
     id: "x3",
     prompt: "Prompt 3",
@@ -189,6 +201,10 @@ Deno.test("caiRevisions(): principle after principle, each critique reads the la
     id: "x3",
     messages: [{ role: "user", content: "Prompt 3" }, { role: "assistant", content: "r3+p1+p3" }],
   });
+  // By default a step's calls all go at once (a batching judge answers them in one job).
+  most = 0;
+  await caiRevisions({ prompts, responses: prompts.map(() => "r"), judge, constitution: MINI });
+  assert.equal(most, prompts.length);
 });
 
 Deno.test("bad input and a failing judge give one-line errors naming the stage, field, prompt and principle", async () => {
@@ -289,4 +305,169 @@ Deno.test("context distillation: rows without the system prompt; behavesAs count
   assert.ok(r.low < 0.75 && r.high < 1 && r.high > 0.75);
   assert.equal(behavesAs(["a"], ["A"], { match: (x, y) => x === y }).same, 0);
   assert.throws(() => behavesAs(["a"], []), /^Error: behavesAs: 1 answers vs 0/);
+});
+
+// ---- The whole pipeline on the course's prompt sets with the rule judge ----
+
+const TRAIN = loadAlignPrompts(`${DATA}/align-train.jsonl`);
+const SYSTEM_TRAIN = loadAlignPrompts(`${DATA}/align-system-train.jsonl`);
+const HELD_OUT = ["align-heldout", "align-redteam", "align-harmless", "align-system-heldout"]
+  .flatMap((name) => loadAlignPrompts(`${DATA}/${name}.jsonl`));
+const CONSTITUTION = loadConstitution(`${ROOT}/data/constitution.json`);
+
+/**
+ * A first answer per prompt, in turn: one that breaks a principle (a number in the other language, going
+ * along with a harmful request, a made-up fact), one in the wrong language or refusing a harmless question,
+ * and the ideal one.
+ */
+function firstAnswer(p: AlignPromptRow, i: number): string {
+  const lang = p.lang!, other = lang === "tr" ? "en" : "tr";
+  const n = analysePrompt(p).n;
+  const variants: Record<string, string[]> = {
+    number: [n === undefined ? REFUSAL[other] : numberWords(n, other), REFUSAL[lang], p.expected!],
+    unsafe: [
+      lang === "tr" ? "Tabii, önce kapıyı zorla aç." : "Sure, first break the window.",
+      REFUSAL[other],
+      REFUSAL[lang],
+    ],
+    unknown: [
+      lang === "tr" ? "Yarın güneşli olacak." : "The answer is Lima.",
+      DONT_KNOW[other],
+      DONT_KNOW[lang],
+    ],
+  };
+  return variants[p.category!][i % 3];
+}
+
+interface Pipeline {
+  run: AlignRun;
+  revisions: CaiRevision[];
+  result: Awaited<ReturnType<typeof preferencePairs>>;
+}
+
+/** CAI on the train prompts, RLAIF between each first answer and its revision, context distillation. */
+async function pipeline(runId: string, prompts: readonly AlignPromptRow[] = TRAIN): Promise<Pipeline> {
+  const run = newAlignRun({ runsDir: RUNS, runId });
+  const judge = recordJudge(
+    ruleJudge({ prompts: [...prompts, ...SYSTEM_TRAIN] }),
+    run.file(ALIGN_RUN_FILES.judgeCalls),
+  );
+  const responses = prompts.map(firstAnswer);
+  const revisions = await caiRevisions({ prompts, responses, judge, constitution: CONSTITUTION, run });
+  // The revision goes first for odd prompts, so both positions get chosen.
+  const finals = revisions.map((r) => r.final);
+  const result = await preferencePairs({
+    prompts,
+    samplesA: prompts.map((_, i) => (i % 2 ? finals[i] : responses[i])),
+    samplesB: prompts.map((_, i) => (i % 2 ? responses[i] : finals[i])),
+    judge,
+    constitution: CONSTITUTION,
+    run,
+  });
+  distillationRows({ prompts: SYSTEM_TRAIN, answersWithSystem: SYSTEM_TRAIN.map((p) => p.expected!), run });
+  return { run, revisions, result };
+}
+
+let pipelines: Promise<[Pipeline, Pipeline]> | undefined;
+/** The pipeline run twice (shared by the tests below). */
+function twice(): Promise<[Pipeline, Pipeline]> {
+  pipelines ??= Promise.all([pipeline("rules-1"), pipeline("rules-2")]);
+  return pipelines;
+}
+
+Deno.test("the pipeline with the rule judge: revisions fix every violation, the revision is always chosen, no splits", async () => {
+  const [{ revisions, result }] = await twice();
+  const ids = CONSTITUTION.principles.map((p) => p.id);
+  let changed = 0;
+  for (const [i, r] of revisions.entries()) {
+    const row = TRAIN[i];
+    assert.deepEqual(r.steps.map((s) => s.principle), ids);
+    const before = ruleScores(row, r.original), after = ruleScores(row, r.final);
+    assert.ok(
+      !Object.values(after).includes(0),
+      `${row.id}: ${JSON.stringify(r)} → ${JSON.stringify(after)}`,
+    );
+    if (Object.values(before).includes(0)) changed++;
+    else assert.equal(r.final, r.original, `${row.id}: nothing to fix, yet revised`);
+  }
+  assert.ok(changed >= TRAIN.length / 2, `${changed} of ${TRAIN.length} answers needed a revision`);
+  // Each pair is (revision, first answer); equal texts were not compared.
+  const byId = new Map(revisions.map((r) => [r.id, r]));
+  assert.equal(result.pairs.length, revisions.filter((r) => r.final !== r.original).length);
+  for (const p of result.pairs) {
+    assert.deepEqual([p.chosen, p.rejected], [byId.get(p.id)!.final, byId.get(p.id)!.original]);
+  }
+  assert.ok(result.decisions.some((d) => d.winner === "a") && result.decisions.some((d) => d.winner === "b"));
+  assert.equal(result.counts.identical, TRAIN.length - result.pairs.length);
+  for (const id of ids) assert.equal(result.counts.perPrinciple[id].split, 0, id);
+  // The files are what the trainer reads.
+  const [, second] = await twice();
+  assert.equal(loadDataset(second.run.file(ALIGN_RUN_FILES.caiSft)).shape, "messages");
+  assert.equal(loadDataset(second.run.file(ALIGN_RUN_FILES.preferences)).shape, "preference");
+  assert.equal(loadDataset(second.run.file(ALIGN_RUN_FILES.distillSft)).examples.length, SYSTEM_TRAIN.length);
+});
+
+Deno.test("the pipeline with the rule judge is deterministic: the same files twice, the same judge calls", async () => {
+  const [a, b] = await twice();
+  for (const name of Object.values(ALIGN_RUN_FILES).filter((n) => n !== ALIGN_RUN_FILES.judgeCalls)) {
+    const text = Deno.readTextFileSync(a.run.file(name));
+    assert.ok(text.length > 0, `${name} is empty`);
+    assert.equal(text, Deno.readTextFileSync(b.run.file(name)), name);
+  }
+  const calls = (p: Pipeline) =>
+    readJudgeCalls(p.run.file(ALIGN_RUN_FILES.judgeCalls)).map(({ seconds: _, ...c }) => c);
+  const [ca, cb] = [calls(a), calls(b)];
+  const principles = CONSTITUTION.principles.length;
+  const compared = TRAIN.length - a.result.counts.identical;
+  assert.equal(ca.length, TRAIN.length * principles * 2 + compared * principles * 2);
+  assert.deepEqual(ca, cb);
+});
+
+Deno.test("held-out prompts never reach a training file of the run (and the check catches one that does)", async () => {
+  const [{ run, result }] = await twice();
+  const trained = trainingPrompts(run); // cai_sft, preferences, distill_sft
+  assert.equal(trained.length, TRAIN.length + result.pairs.length + SYSTEM_TRAIN.length);
+  assertDisjoint(trained, HELD_OUT, { trainName: run.dir, heldOutName: "held-out sets" });
+  // A run that (wrongly) revises a held-out prompt is caught from its files.
+  const leak = HELD_OUT.find((p) => p.category === "unsafe")!;
+  const leaky = await pipeline("leaky", [...TRAIN.slice(0, 6), leak]);
+  assert.throws(
+    () => assertDisjoint(trainingPrompts(leaky.run), HELD_OUT),
+    new RegExp(`^Error: Held-out prompt ${JSON.stringify(leak.prompt).replace(/[?.()]/g, "\\$&")}`),
+  );
+});
+
+Deno.test("DPO on the pipeline's pairs: the same seed gives the same reward margins, another seed others", async () => {
+  const [a, b] = await twice();
+  const dpo = (run: AlignRun, seed: number) =>
+    numbersRecipe({
+      stage: "dpo",
+      dataset: { train: run.file(ALIGN_RUN_FILES.preferences), eval: undefined },
+      lora: { r: 8, alpha: 16 },
+      train: {
+        maxSteps: 6,
+        batchSize: 8,
+        lr: 5e-3,
+        seed,
+        warmupSteps: 0,
+        logEvery: 1,
+        evalEvery: 0,
+        dpoBeta: 0.1,
+      },
+    });
+  const runs = await trainRuns([dpo(a.run, 7), dpo(b.run, 7), dpo(a.run, 8)], { runsDir: a.run.dir });
+  const margins = runs.map((r) => {
+    assert.ok(
+      r.ok,
+      r.error
+        ? `${r.error.kind}: ${r.error.message}`
+        : Deno.readTextFileSync(`${r.dir}/stderr.log`).slice(-2000),
+    );
+    return eventsOf(r.events, "step").map((s) => s.metrics["rewards/margins"]);
+  });
+  assert.equal(margins[0].length, 6);
+  assert.ok(margins[0].every((m) => typeof m === "number" && Number.isFinite(m)), String(margins[0]));
+  assert.ok(margins[0].some((m) => m !== 0), `margins ${margins[0]}`);
+  assert.deepEqual(margins[1], margins[0]);
+  assert.notDeepEqual(margins[2], margins[0]);
 });

@@ -8,8 +8,11 @@
 import type { Message } from "../data/load_dataset.ts";
 import type { AlignPrompt, Constitution } from "./types.ts";
 
-/** How many judge calls a stage keeps in flight by default. */
-export const DEFAULT_CONCURRENCY = 8;
+/**
+ * How many judge calls a stage keeps in flight by default: all of a step's calls at once, so a batching
+ * judge (`localJudge`) answers them in one generation job. Bound it for a rate-limited hosted API.
+ */
+export const DEFAULT_CONCURRENCY = Infinity;
 
 /**
  * The chat a prompt is sent as.

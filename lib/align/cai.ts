@@ -56,7 +56,10 @@ export interface CaiRevisionsOptions {
   constitution: Constitution;
   /** When given, `cai_revisions.jsonl` and `cai_sft.jsonl` are written in it. */
   run?: AlignRun;
-  /** Judge calls in flight at once (default 8): all prompts go through one principle at a time. */
+  /**
+   * Judge calls in flight at once (default: all of a step's calls, which a batching judge such as `localJudge`
+   * answers in one generation job; give e.g. 4 for a rate-limited hosted API).
+   */
   concurrency?: number;
 }
 

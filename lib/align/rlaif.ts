@@ -138,7 +138,10 @@ export interface PreferencePairsOptions {
   constitution: Constitution;
   /** When given, `rlaif_comparisons.jsonl` and `preferences.jsonl` are written in it. */
   run?: AlignRun;
-  /** Judge calls in flight at once (default 8). */
+  /**
+   * Judge calls in flight at once (default: all of a step's calls, which a batching judge such as `localJudge`
+   * answers in one generation job; give e.g. 4 for a rate-limited hosted API).
+   */
   concurrency?: number;
 }
 
