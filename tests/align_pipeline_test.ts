@@ -13,7 +13,7 @@ import { ALIGN_RUN_FILES, type AlignRun, newAlignRun, trainingPrompts } from "..
 import { type AlignPromptRow, assertDisjoint, loadAlignPrompts } from "../lib/align/align_prompts.ts";
 import { loadConstitution } from "../lib/align/constitution.ts";
 import { analysePrompt, DONT_KNOW, REFUSAL, ruleJudge, ruleScores } from "../lib/align/rule_judge.ts";
-import { readJudgeCalls, recordJudge } from "../lib/align/recorded_judge.ts";
+import { readJudgeCalls, recordJudge, replayJudge } from "../lib/align/recorded_judge.ts";
 import { numberWords } from "../lib/align/number_words.ts";
 import type { AlignPrompt, Constitution, Judge, Principle, Verdict } from "../lib/align/types.ts";
 import { numbersRecipe } from "../lib/train/recipes.ts";
@@ -345,13 +345,17 @@ interface Pipeline {
   result: Awaited<ReturnType<typeof preferencePairs>>;
 }
 
-/** CAI on the train prompts, RLAIF between each first answer and its revision, context distillation. */
-async function pipeline(runId: string, prompts: readonly AlignPromptRow[] = TRAIN): Promise<Pipeline> {
+/**
+ * CAI on the train prompts, RLAIF between each first answer and its revision, context distillation; the
+ * judge (default: the rule judge) recorded in the run's `judge_calls.jsonl`.
+ */
+async function pipeline(
+  runId: string,
+  prompts: readonly AlignPromptRow[] = TRAIN,
+  live: Judge = ruleJudge({ prompts: [...prompts, ...SYSTEM_TRAIN] }),
+): Promise<Pipeline> {
   const run = newAlignRun({ runsDir: RUNS, runId });
-  const judge = recordJudge(
-    ruleJudge({ prompts: [...prompts, ...SYSTEM_TRAIN] }),
-    run.file(ALIGN_RUN_FILES.judgeCalls),
-  );
+  const judge = recordJudge(live, run.file(ALIGN_RUN_FILES.judgeCalls));
   const responses = prompts.map(firstAnswer);
   const revisions = await caiRevisions({ prompts, responses, judge, constitution: CONSTITUTION, run });
   // The revision goes first for odd prompts, so both positions get chosen.
@@ -421,6 +425,24 @@ Deno.test("the pipeline with the rule judge is deterministic: the same files twi
   const compared = TRAIN.length - a.result.counts.identical;
   assert.equal(ca.length, TRAIN.length * principles * 2 + compared * principles * 2);
   assert.deepEqual(ca, cb);
+});
+
+Deno.test("a recorded run replays offline: every file, judge_calls.jsonl included, comes out the same", async () => {
+  const [a] = await twice();
+  const replayed = await pipeline("replayed", TRAIN, replayJudge(a.run.file(ALIGN_RUN_FILES.judgeCalls)));
+  for (const name of Object.values(ALIGN_RUN_FILES)) {
+    assert.equal(
+      Deno.readTextFileSync(replayed.run.file(name)),
+      Deno.readTextFileSync(a.run.file(name)),
+      name,
+    );
+  }
+  // A prompt the log never saw cannot be answered offline.
+  const unseen = [{ ...TRAIN[0], id: "new", prompt: "Write 99 in words." }];
+  await assert.rejects(
+    pipeline("unseen", unseen, replayJudge(a.run.file(ALIGN_RUN_FILES.judgeCalls))),
+    /^Error: caiRevisions: the judge "rules" failed to critique prompt "new" under principle "helpful": replayJudge: .*run with a live judge/,
+  );
 });
 
 Deno.test("held-out prompts never reach a training file of the run (and the check catches one that does)", async () => {
