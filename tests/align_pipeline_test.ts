@@ -477,7 +477,10 @@ Deno.test("DPO on the pipeline's pairs: the same seed gives the same reward marg
         dpoBeta: 0.1,
       },
     });
-  const runs = await trainRuns([dpo(a.run, 7), dpo(b.run, 7), dpo(a.run, 8)], { runsDir: a.run.dir });
+  const runs = await trainRuns([dpo(a.run, 7), dpo(b.run, 7), dpo(a.run, 8)], {
+    runsDir: a.run.dir,
+    env: { OMP_NUM_THREADS: "1" },
+  });
   const margins = runs.map((r) => {
     assert.ok(
       r.ok,
