@@ -9,7 +9,7 @@ import assert from "node:assert/strict";
 import { projectRoot } from "../lib/env/paths.ts";
 import type { Message } from "../lib/data/load_dataset.ts";
 import type { Judge, Principle, Verdict } from "../lib/align/types.ts";
-import { detectLanguage, type Lang, numberWords } from "../lib/align/number_words.ts";
+import { textLanguage, type Lang, numberWords } from "../lib/align/number_words.ts";
 import { judgeMessages, parseVerdict, requestText } from "../lib/align/judge_prompts.ts";
 import {
   analysePrompt,
@@ -102,7 +102,7 @@ Deno.test("numberWords() gives every numbers-dataset answer, 0–99 in both lang
   );
 });
 
-Deno.test("detectLanguage() tells English from Turkish by letters and words, null when it cannot", () => {
+Deno.test("textLanguage() tells English from Turkish by letters and words, null when it cannot", () => {
   const cases: [string, Lang | null][] = [
     ["kırk yedi", "tr"],
     ["yirmi iki", "tr"],
@@ -127,10 +127,10 @@ Deno.test("detectLanguage() tells English from Turkish by letters and words, nul
     ["on", null], // Turkish ten and an English word
     ["Lima", null],
   ];
-  for (const [text, want] of cases) assert.equal(detectLanguage(text), want, text);
+  for (const [text, want] of cases) assert.equal(textLanguage(text), want, text);
   // Every dataset answer but "on" (10) is recognised as its own language.
   for (const { lang, words, id } of numberRows()) {
-    assert.equal(detectLanguage(words), words === "on" ? null : lang, id);
+    assert.equal(textLanguage(words), words === "on" ? null : lang, id);
   }
 });
 
@@ -377,7 +377,7 @@ Deno.test("rule judge on every course prompt: the ideal answer is the row's and 
         !Object.values(ruleScores(row, ideal!)).includes(0),
         `${what}: ${JSON.stringify(ruleScores(row, ideal!))}`,
       );
-      assert.equal(detectLanguage(row.prompt), row.lang, `${what}: ${row.prompt}`);
+      assert.equal(textLanguage(row.prompt), row.lang, `${what}: ${row.prompt}`);
       if (analysePrompt(row.prompt).category === row.category) byRules++;
     }
     agreement.push(`${set} ${byRules}/${rows.length}`);

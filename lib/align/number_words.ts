@@ -99,21 +99,25 @@ const TURKISH_ENDING = /(?:[ıiuü]yor(?:um|sun|uz|sunuz|lar)?|m[ae]k)$/;
  * Turkish word or a Turkish verb ending (-iyor, -mak) counts for Turkish; a common English word or English
  * spelling (q, w, x, th, sh, ch, ck, wh, ph, ee, oo) for English; the larger count wins.
  *
+ * Unlike the glossary project's `detectLanguage` (lib/projects/glossary.ts), which always picks one of the two
+ * for a question about the course, this one says null when unsure: a judge must not credit an answer with a
+ * language it does not show.
+ *
  * @param text Any text.
  * @returns `"en"`, `"tr"`, or null when neither has more evidence (no known words, a tie, digits only).
  *
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { detectLanguage } from "./number_words.ts";
- * assert.equal(detectLanguage("kırk yedi"), "tr");
- * assert.equal(detectLanguage("yedi"), "tr");
- * assert.equal(detectLanguage("I don't know."), "en");
- * assert.equal(detectLanguage("Bilmiyorum."), "tr");
- * assert.equal(detectLanguage("47"), null);
+ * import { textLanguage } from "./number_words.ts";
+ * assert.equal(textLanguage("kırk yedi"), "tr");
+ * assert.equal(textLanguage("yedi"), "tr");
+ * assert.equal(textLanguage("I don't know."), "en");
+ * assert.equal(textLanguage("Bilmiyorum."), "tr");
+ * assert.equal(textLanguage("47"), null);
  * ```
  */
-export function detectLanguage(text: string): Lang | null {
+export function textLanguage(text: string): Lang | null {
   const nfc = text.normalize("NFC").replace(/[’‘`]/g, "'");
   const locale = TURKISH_LETTERS.test(nfc) ? "tr" : "en";
   let tr = 0, en = 0;
