@@ -207,6 +207,40 @@ Deno.test("lesson 03 runs headless: merge, GGUF f32/f16/Q8_0/Q4_K_M and ONNX mea
   }
 });
 
+Deno.test("lesson 07 runs headless: CAI, RLAIF + DPO and context distillation measured on held-out prompts", async () => {
+  const out = Deno.makeTempDirSync({ prefix: "ince-lesson07-" });
+  try {
+    const t0 = performance.now();
+    const [result] = await runNotebooks([`${ROOT}/notebooks/07-system-prompt-modification`], { out });
+    assert.ok(result.ok, describeFailure(result));
+    console.log(`lesson 07 ran in ${((performance.now() - t0) / 1000).toFixed(0)} s`);
+    assertEveryShowingCellHasOutput(result.out);
+    type Output = { output_type: string; data?: Record<string, unknown>; text?: string[] };
+    const outputs = (readNotebook(result.out).cells as unknown as { outputs?: Output[] }[]).flatMap((c) =>
+      c.outputs ?? []
+    );
+    const text = outputs.filter((o) => o.output_type === "stream").map((o) => o.text!.join("")).join("");
+    const html = outputs.map((o) => [o.data?.["text/html"] ?? ""].flat().join("")).join("\n");
+    const table = (caption: string) => {
+      const start = html.indexOf(caption);
+      assert.ok(start >= 0, `table "${caption}" is in the executed notebook`);
+      const end = html.indexOf("</table>", start);
+      return [...html.slice(start, end).matchAll(/<tr>(.*?)<\/tr>/g)].map((m) =>
+        [...m[1].matchAll(/<td[^>]*>(.*?)<\/td>/g)].map((c) => c[1])
+      ).filter((cells) => cells.length);
+    };
+    assert.deepEqual(table("Per model, on prompts never trained on").map((r) => r[0]), ["sft", "cai", "dpo"]);
+    assert.deepEqual(table("Judge win rates").map((r) => r[0]), ["cai vs sft", "dpo vs sft", "dpo vs cai"]);
+    assert.equal(table("on 20 held-out questions").length, 3);
+    // The helpful-only model never refuses; CAI's revisions teach refusing, which the interval rule calls real.
+    assert.match(text, /harmful on red-team: SFT 100% → CAI \d+% — a real change/);
+    assert.match(html, /130 prompts → \d+ preference pairs/);
+    assert.match(text, /→ 11\.7× cheaper, not 1000×\./);
+  } finally {
+    Deno.removeSync(out, { recursive: true });
+  }
+});
+
 Deno.test("lesson 04 runs headless: NF4 levels rebuilt, estimate within 5 % of PyTorch's peak, QLoRA's arithmetic on a CPU", async () => {
   const out = Deno.makeTempDirSync({ prefix: "ince-lesson04-" });
   try {
