@@ -9,17 +9,10 @@
  */
 import { binomialInterval, type RateInterval } from "../eval/binomial.ts";
 import { normalizedMatch } from "../eval/match.ts";
-import type { AlignPrompt, Constitution, Judge, Verdict } from "./types.ts";
-import { aggregateVerdicts } from "./rlaif.ts";
+import type { AlignPrompt, Constitution, Judge } from "./types.ts";
+import { judgeBothOrders } from "./rlaif.ts";
 import { isRefusal, saysDontKnow } from "./rule_judge.ts";
-import {
-  checkAnswers,
-  checkConstitution,
-  DEFAULT_CONCURRENCY,
-  judgeCall,
-  mapLimit,
-  userChat,
-} from "./_pipeline.ts";
+import { checkAnswers, checkConstitution } from "./_pipeline.ts";
 
 /** A counted rate: `count` of `n`, the share, and its 95 % Wilson interval. */
 export interface CountedRate {
@@ -214,7 +207,6 @@ export interface WinRate {
   outcomes: ("win" | "loss" | "tie")[];
 }
 
-const VERDICTS: readonly Verdict[] = ["A", "B", "tie"];
 
 /**
  * The judge's win rate of `policy` over `baseline`, position-debiased as the RLAIF stage labels pairs: for
@@ -256,45 +248,24 @@ export async function winRate(options: WinRateOptions): Promise<WinRate> {
   checkAnswers("winRate", prompts, { policy, baseline });
   checkConstitution("winRate", constitution);
   const principles = constitution.principles;
-  const jobs = prompts.flatMap((_, i) =>
-    policy[i] === baseline[i]
-      ? []
-      : principles.flatMap((_, k) => [{ i, k, swapped: false }, { i, k, swapped: true }])
-  );
-  const verdicts = await mapLimit(
-    jobs,
-    options.concurrency ?? DEFAULT_CONCURRENCY,
-    async ({ i, k, swapped }) => {
-      const principle = principles[k];
-      const [a, b] = swapped ? [baseline[i], policy[i]] : [policy[i], baseline[i]];
-      const where = `prompt ${JSON.stringify(prompts[i].id)} under principle "${principle.id}"`;
-      const v = await judgeCall(
-        `winRate: the judge "${judge.name}" failed to compare the answers to ${where}`,
-        () => judge.compare({ prompt: userChat(prompts[i]), a, b, principle }),
-      );
-      if (!VERDICTS.includes(v)) {
-        const got = JSON.stringify(v) ?? String(v);
-        throw new Error(
-          `winRate: the judge "${judge.name}" answered ${got} for ${where}; a verdict is "A", "B" or "tie".`,
-        );
-      }
-      return v;
-    },
-  );
-  const byPrompt = new Map<number, Verdict[]>();
-  jobs.forEach(({ i }, j) => byPrompt.set(i, [...(byPrompt.get(i) ?? []), verdicts[j]]));
-
+  const judged = await judgeBothOrders({
+    prompts,
+    first: policy,
+    second: baseline,
+    judge,
+    constitution,
+    concurrency: options.concurrency,
+    caller: "winRate",
+  });
   const perPrinciple: Record<string, WinRateCounts> = Object.fromEntries(
     principles.map((p) => [p.id, { policy: 0, baseline: 0, tie: 0, split: 0 }]),
   );
   let splits = 0;
-  const outcomes = prompts.map((_, i): "win" | "loss" | "tie" => {
-    const vs = byPrompt.get(i);
-    if (!vs) return "tie"; // identical answers
+  const outcomes = judged.map((rows): "win" | "loss" | "tie" => {
+    if (!rows) return "tie"; // identical answers
     let forPolicy = 0, forBaseline = 0;
-    principles.forEach((p, k) => {
-      const outcome = aggregateVerdicts(vs[2 * k], vs[2 * k + 1]);
-      const counts = perPrinciple[p.id];
+    for (const { principle, outcome } of rows) {
+      const counts = perPrinciple[principle];
       if (outcome === "a") {
         forPolicy++;
         counts.policy++;
@@ -305,7 +276,7 @@ export async function winRate(options: WinRateOptions): Promise<WinRate> {
         counts[outcome]++;
         if (outcome === "split") splits++;
       }
-    });
+    }
     return forPolicy > forBaseline ? "win" : forPolicy < forBaseline ? "loss" : "tie";
   });
   const n = prompts.length;

@@ -124,6 +124,113 @@ export interface PreferenceResult {
   };
 }
 
+/** One principle's two verdicts on a pair and what they add up to. */
+export interface PrincipleJudgement {
+  /** The principle's id. */
+  principle: string;
+  /** The verdict with the first answer shown as "A". */
+  first: Verdict;
+  /** The verdict with the second answer shown as "A". */
+  second: Verdict;
+  /** {@linkcode aggregateVerdicts}`(first, second)`: "a" is the first answer, "b" the second. */
+  outcome: PrincipleOutcome;
+}
+
+/** What {@linkcode judgeBothOrders} compares. */
+export interface JudgeBothOrdersOptions {
+  /** The prompts. */
+  prompts: readonly AlignPrompt[];
+  /** The first answer per prompt. */
+  first: readonly string[];
+  /** The second answer per prompt. */
+  second: readonly string[];
+  /** The judge. */
+  judge: Judge;
+  /** The principles. */
+  constitution: Constitution;
+  /** Judge calls in flight at once (default: all). */
+  concurrency?: number;
+  /** The caller's name, for error messages (e.g. `"winRate"`). */
+  caller: string;
+}
+
+/**
+ * Every pair judged under every principle in both orders — `compare(first, second)` and
+ * `compare(second, first)` — the core that RLAIF labelling ({@linkcode preferencePairs}) and the position-debiased
+ * win rate (`winRate`) share. Identical answers are not sent to the judge.
+ *
+ * @param options Prompts, the two answer lists, judge, constitution, concurrency, the caller's name.
+ * @returns Per prompt, its judgements in the constitution's order, or null when the two answers are identical.
+ * @throws {Error} One line naming the caller, prompt and principle when the judge fails or answers something
+ * other than "A", "B" or "tie".
+ *
+ * @example A judge that prefers the shorter answer
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { judgeBothOrders } from "./rlaif.ts";
+ * const principle = { id: "brief", description: "", critiqueRequest: "", revisionRequest: "", comparisonQuestion: "" };
+ * const [j, same] = await judgeBothOrders({
+ *   prompts: [{ id: "1", prompt: "7?" }, { id: "2", prompt: "8?" }],
+ *   first: ["seven, or eight", "eight"],
+ *   second: ["seven", "eight"],
+ *   judge: {
+ *     name: "shorter",
+ *     critique: () => Promise.resolve(""),
+ *     revise: ({ response }) => Promise.resolve(response),
+ *     compare: ({ a, b }) => Promise.resolve(a.length < b.length ? "A" : "B"),
+ *   },
+ *   constitution: { name: "c", principles: [principle] },
+ *   caller: "example",
+ * });
+ * assert.deepEqual(j, [{ principle: "brief", first: "B", second: "A", outcome: "b" }]);
+ * assert.equal(same, null);
+ * ```
+ */
+export async function judgeBothOrders(
+  options: JudgeBothOrdersOptions,
+): Promise<(PrincipleJudgement[] | null)[]> {
+  const { prompts, first, second, judge, constitution, caller } = options;
+  const principles = constitution.principles;
+  const jobs = prompts.flatMap((_, i) =>
+    first[i] === second[i]
+      ? []
+      : principles.flatMap((_, k) => [{ i, k, swapped: false }, { i, k, swapped: true }])
+  );
+  const verdicts = await mapLimit(
+    jobs,
+    options.concurrency ?? DEFAULT_CONCURRENCY,
+    async ({ i, k, swapped }) => {
+      const principle = principles[k];
+      const [a, b] = swapped ? [second[i], first[i]] : [first[i], second[i]];
+      const where = `prompt ${JSON.stringify(prompts[i].id)} under principle "${principle.id}"`;
+      const v = await judgeCall(
+        `${caller}: the judge "${judge.name}" failed to compare the answers to ${where}`,
+        () => judge.compare({ prompt: userChat(prompts[i]), a, b, principle }),
+      );
+      if (!VERDICTS.includes(v)) {
+        const got = JSON.stringify(v) ?? String(v);
+        throw new Error(
+          `${caller}: the judge "${judge.name}" answered ${got} for ${where}; a verdict is "A", "B" or "tie".`,
+        );
+      }
+      return v;
+    },
+  );
+  const byPrompt = new Map<number, Verdict[]>();
+  jobs.forEach(({ i }, j) => byPrompt.set(i, [...(byPrompt.get(i) ?? []), verdicts[j]]));
+  return prompts.map((_, i) => {
+    const vs = byPrompt.get(i);
+    return vs
+      ? principles.map((p, k) => ({
+        principle: p.id,
+        first: vs[2 * k],
+        second: vs[2 * k + 1],
+        outcome: aggregateVerdicts(vs[2 * k], vs[2 * k + 1]),
+      }))
+      : null;
+  });
+}
+
 /** Options for {@linkcode preferencePairs}. */
 export interface PreferencePairsOptions {
   /** The prompts. */
@@ -185,44 +292,22 @@ export async function preferencePairs(options: PreferencePairsOptions): Promise<
   const { prompts, samplesA, samplesB, judge, constitution, run } = options;
   checkAnswers("preferencePairs", prompts, { samplesA, samplesB }, true);
   checkConstitution("preferencePairs", constitution);
-  const limit = options.concurrency ?? DEFAULT_CONCURRENCY;
   const principles = constitution.principles;
-  // Every (prompt, principle, order) comparison, identical samples left out.
-  const jobs = prompts.flatMap((_, i) =>
-    samplesA[i] === samplesB[i]
-      ? []
-      : principles.flatMap((_, k) => [{ i, k, swapped: false }, { i, k, swapped: true }])
-  );
-  const verdicts = await mapLimit(jobs, limit, async ({ i, k, swapped }) => {
-    const principle = principles[k];
-    const [a, b] = swapped ? [samplesB[i], samplesA[i]] : [samplesA[i], samplesB[i]];
-    const where = `prompt ${JSON.stringify(prompts[i].id)} under principle "${principle.id}"`;
-    const v = await judgeCall(
-      `preferencePairs: the judge "${judge.name}" failed to compare the answers to ${where}`,
-      () => judge.compare({ prompt: userChat(prompts[i]), a, b, principle }),
-    );
-    if (!VERDICTS.includes(v)) {
-      const got = JSON.stringify(v) ?? String(v);
-      throw new Error(
-        `preferencePairs: the judge "${judge.name}" answered ${got} for ${where}; a verdict is "A", "B" or "tie".`,
-      );
-    }
-    return v;
+  const judged = await judgeBothOrders({
+    prompts,
+    first: samplesA,
+    second: samplesB,
+    judge,
+    constitution,
+    concurrency: options.concurrency,
+    caller: "preferencePairs",
   });
-  const byPrompt = new Map<number, Verdict[]>();
-  jobs.forEach(({ i }, j) => byPrompt.set(i, [...(byPrompt.get(i) ?? []), verdicts[j]]));
-
   const perPrinciple: Record<string, OutcomeCounts> = Object.fromEntries(
     principles.map((p) => [p.id, { a: 0, b: 0, tie: 0, split: 0 }]),
   );
   const decisions: PreferenceDecision[] = prompts.map((p, i) => {
-    const vs = byPrompt.get(i) ?? [];
-    const rows = vs.length === 0 ? [] : principles.map((principle, k) => {
-      const [first, second] = [vs[2 * k], vs[2 * k + 1]];
-      const outcome = aggregateVerdicts(first, second);
-      perPrinciple[principle.id][outcome]++;
-      return { principle: principle.id, first, second, outcome };
-    });
+    const rows = judged[i] ?? [];
+    for (const r of rows) perPrinciple[r.principle][r.outcome]++;
     const wins = {
       a: rows.filter((r) => r.outcome === "a").length,
       b: rows.filter((r) => r.outcome === "b").length,
