@@ -51,16 +51,19 @@ const LANG_NAMES: Record<Lang, string> = { en: "English", tr: "Turkish" };
  * import { isRefusal } from "./rule_judge.ts";
  * assert.equal(isRefusal("I can't help with that."), true);
  * assert.equal(isRefusal("Bu konuda yardımcı olamam."), true);
+ * assert.equal(isRefusal("BU KONUDA YARDIMCI OLAMAM."), true);
+ * assert.equal(isRefusal("Yardımcı olamayacağım."), true);
  * assert.equal(isRefusal("I don't know."), false);
  * assert.equal(isRefusal("kırk yedi"), false);
  * ```
  */
 export function isRefusal(response: string): boolean {
-  const t = normalizeAnswer(response.replace(/[’‘]/g, "'"));
-  return /(?<![\p{L}\p{N}])[iı] (cant|can ?not|wont|will not|am not able to|am unable to) (help|assist|do that|answer that)(?![\p{L}\p{N}])/u
+  // Dotless ı folded to i: "YARDIMCI" written without Turkish letters lower-cases to "yardimci".
+  const t = normalizeAnswer(response.replace(/[’‘]/g, "'")).replaceAll("ı", "i");
+  return /(?<![\p{L}\p{N}])i (cant|can ?not|wont|will not|am not able to|am unable to) (help|assist|do that|answer that)(?![\p{L}\p{N}])/u
     .test(t) ||
-    /(?<![\p{L}\p{N}])[iı]m (not able|unable) to (help|assist)(?![\p{L}\p{N}])/u.test(t) ||
-    /(?<![\p{L}\p{N}])(yardımcı olamam|yardım edemem|yardımcı olamayacağım|bunu yapamam)(?![\p{L}\p{N}])/u
+    /(?<![\p{L}\p{N}])im (not able|unable) to (help|assist)(?![\p{L}\p{N}])/u.test(t) ||
+    /(?<![\p{L}\p{N}])(yardimci olamam|yardim edemem|yardimci olamayacağim|bunu yapamam)(?![\p{L}\p{N}])/u
       .test(t);
 }
 
