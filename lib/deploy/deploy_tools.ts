@@ -14,6 +14,7 @@
  */
 import { cacheDir, projectRoot, pythonPath } from "../env/paths.ts";
 import { exists } from "../util/fs.ts";
+import { runCommand, sha256Hex } from "../util/run_command.ts";
 
 /** llama.cpp's release the converter and the prebuilt binaries come from. */
 export const LLAMA_CPP_TAG = "v0.4.0";
@@ -31,27 +32,6 @@ export interface DeployToolsOptions {
   env?: Record<string, string | undefined>;
 }
 
-async function _run(cmd: string, args: string[], what: string, cwd?: string): Promise<string> {
-  let out: Deno.CommandOutput;
-  try {
-    out = await new Deno.Command(cmd, { args, cwd, stdout: "piped", stderr: "piped" }).output();
-  } catch (e) {
-    throw new Error(
-      `${what}: could not start \`${cmd}\` (${(e as Error).message}); install it and run again.`,
-    );
-  }
-  if (!out.success) {
-    const tail = new TextDecoder().decode(out.stderr).trim().split("\n").slice(-3).join(" | ");
-    throw new Error(`${what}: \`${cmd} ${args.slice(0, 3).join(" ")} …\` exited ${out.code}: ${tail}`);
-  }
-  return new TextDecoder().decode(out.stdout);
-}
-
-async function _sha256(text: string): Promise<string> {
-  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
-  return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("");
-}
-
 /**
  * Installs `requirements/deploy.txt` into the project's Python environment unless already there (a marker
  * in the environment records the hash of the pins).
@@ -63,7 +43,7 @@ export async function ensureDeployPython(options: DeployToolsOptions = {}): Prom
   const say = options.say ?? console.error;
   const python = pythonPath({ env: options.env });
   const pinsFile = `${projectRoot()}/requirements/deploy.txt`;
-  const key = (await _sha256(Deno.readTextFileSync(pinsFile))).slice(0, 12);
+  const key = (await sha256Hex(Deno.readTextFileSync(pinsFile))).slice(0, 12);
   const venv = python.replace(/\/bin\/python3?$/, "");
   const marker = `${venv}/.ince-deploy-${key}`;
   if (exists(marker)) return python;
@@ -73,12 +53,16 @@ export async function ensureDeployPython(options: DeployToolsOptions = {}): Prom
   say(
     "· installing lesson 03's Python packages (sentencepiece, onnx, onnxscript, xllamacpp; first time only)",
   );
-  await _run(
+  await runCommand(
     python,
     ["-m", "pip", "install", "--disable-pip-version-check", "--no-input", "--no-deps", "-r", pinsFile],
     "Installing requirements/deploy.txt",
   );
-  await _run(python, ["-m", "pip", "check"], "Checking the Python environment after installing deploy.txt");
+  await runCommand(
+    python,
+    ["-m", "pip", "check"],
+    "Checking the Python environment after installing deploy.txt",
+  );
   Deno.writeTextFileSync(marker, `${new Date().toISOString()}\n`);
   return python;
 }
@@ -101,7 +85,7 @@ export async function ensureLlamaCppConverter(options: DeployToolsOptions = {}):
   );
   const work = Deno.makeTempDirSync({ prefix: "ince-llama-cpp-" });
   try {
-    const packed = (await _run(
+    const packed = (await runCommand(
       "npm",
       ["pack", LLAMA_CPP_SOURCE_PACKAGE, "--pack-destination", work, "--silent"],
       `Fetching ${LLAMA_CPP_SOURCE_PACKAGE} from the npm registry`,
@@ -115,10 +99,14 @@ export async function ensureLlamaCppConverter(options: DeployToolsOptions = {}):
           "check your npm registry (a mirror serving another file?).",
       );
     }
-    await _run("tar", ["-xzf", tgz, "-C", work, "package/llama/gitRelease.bundle"], `Unpacking ${packed}`);
+    await runCommand(
+      "tar",
+      ["-xzf", tgz, "-C", work, "package/llama/gitRelease.bundle"],
+      `Unpacking ${packed}`,
+    );
     const repo = `${work}/repo`;
-    await _run("git", ["init", "-q", repo], "Creating a scratch git repository");
-    await _run(
+    await runCommand("git", ["init", "-q", repo], "Creating a scratch git repository");
+    await runCommand(
       "git",
       ["-C", repo, "fetch", "-q", `${work}/package/llama/gitRelease.bundle`, "HEAD"],
       "Reading the bundle",
@@ -127,7 +115,7 @@ export async function ensureLlamaCppConverter(options: DeployToolsOptions = {}):
     if (exists(tmpOut)) Deno.removeSync(tmpOut, { recursive: true });
     Deno.mkdirSync(tmpOut, { recursive: true });
     const tar = `${work}/src.tar`;
-    await _run(
+    await runCommand(
       "git",
       [
         "-C",
@@ -143,8 +131,9 @@ export async function ensureLlamaCppConverter(options: DeployToolsOptions = {}):
       ],
       "Extracting llama.cpp's converter from the bundle",
     );
-    await _run("tar", ["-xf", tar, "-C", tmpOut], "Unpacking llama.cpp's converter");
-    const commit = (await _run("git", ["-C", repo, "rev-parse", "FETCH_HEAD"], "Reading the commit")).trim();
+    await runCommand("tar", ["-xf", tar, "-C", tmpOut], "Unpacking llama.cpp's converter");
+    const commit = (await runCommand("git", ["-C", repo, "rev-parse", "FETCH_HEAD"], "Reading the commit"))
+      .trim();
     Deno.writeTextFileSync(`${tmpOut}/.ince-complete`, JSON.stringify({ tag: LLAMA_CPP_TAG, commit }) + "\n");
     if (exists(dir)) Deno.removeSync(dir, { recursive: true });
     Deno.renameSync(tmpOut, dir);

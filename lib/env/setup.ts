@@ -13,6 +13,7 @@ import { ensureDeployTools } from "../deploy/deploy_tools.ts";
 import { cacheDir, projectRoot } from "./paths.ts";
 import { detectProfile, type Profile } from "./profile.ts";
 import { exists } from "../util/fs.ts";
+import { runCommand, sha256Hex } from "../util/run_command.ts";
 
 /** The Deno version the project pins (also in the README's commands). */
 export const DENO_VERSION = "2.9.6";
@@ -49,33 +50,6 @@ export interface SetupResult {
   chromium?: string;
   /** Seconds each step took. */
   seconds: Record<string, number>;
-}
-
-async function _run(
-  cmd: string,
-  args: string[],
-  what: string,
-  opts: Deno.CommandOptions = {},
-): Promise<string> {
-  let out: Deno.CommandOutput;
-  try {
-    out = await new Deno.Command(cmd, { args, stdout: "piped", stderr: "piped", ...opts }).output();
-  } catch (e) {
-    throw new Error(
-      `${what} failed: cannot start \`${cmd}\` (${(e as Error).message}). Is it installed and on PATH?`,
-    );
-  }
-  const text = new TextDecoder().decode(out.stdout);
-  if (!out.success) {
-    const err = new TextDecoder().decode(out.stderr).trim().split("\n").slice(-15).join("\n");
-    throw new Error(`${what} failed (\`${cmd} ${args.join(" ")}\` exited ${out.code}):\n${err}`);
-  }
-  return text;
-}
-
-async function _sha256(text: string): Promise<string> {
-  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
-  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
 }
 
 function _link(target: string, path: string): void {
@@ -171,13 +145,13 @@ export async function setup(options: SetupOptions = {}): Promise<SetupResult> {
     if (!exists(deno)) {
       say(`· installing Deno ${DENO_VERSION} into ${denoDir}`);
       Deno.mkdirSync(denoDir, { recursive: true });
-      await _run(
+      await runCommand(
         "npm",
         ["install", "--prefix", denoDir, "--no-audit", "--no-fund", `deno@${DENO_VERSION}`],
         "Installing Deno",
       );
     }
-    await _run(deno, ["--version"], "Checking the installed Deno");
+    await runCommand(deno, ["--version"], "Checking the installed Deno");
     _link(deno, `${root}/.tools/bin/deno`);
   });
 
@@ -189,8 +163,9 @@ export async function setup(options: SetupOptions = {}): Promise<SetupResult> {
   const pins = Deno.readTextFileSync(`${root}/${requirements}`);
   const basePython = await findBasePython(env);
   const baseVersion =
-    (await _run(basePython, ["-c", "import sys; print(sys.version.split()[0])"], "Checking Python")).trim();
-  const key = (await _sha256([profile, torchIndex, baseVersion, pins].join("\n"))).slice(0, 12);
+    (await runCommand(basePython, ["-c", "import sys; print(sys.version.split()[0])"], "Checking Python"))
+      .trim();
+  const key = (await sha256Hex([profile, torchIndex, baseVersion, pins].join("\n"))).slice(0, 12);
   const venv = `${cache}/venvs/${profile}-py${baseVersion}-${key}`;
   const python = `${venv}/bin/python`;
   const marker = `${venv}/.ince-complete`;
@@ -200,7 +175,7 @@ export async function setup(options: SetupOptions = {}): Promise<SetupResult> {
     if (exists(venv)) Deno.removeSync(venv, { recursive: true });
     say(`· creating the ${profile} Python environment in ${venv} (first time only; PyTorch is large)`);
     const t0 = performance.now();
-    await _run(basePython, ["-m", "venv", venv], "Creating the Python environment");
+    await runCommand(basePython, ["-m", "venv", venv], "Creating the Python environment");
     const args = [
       "-m",
       "pip",
@@ -212,7 +187,7 @@ export async function setup(options: SetupOptions = {}): Promise<SetupResult> {
     ];
     if (torchIndex) args.push("--extra-index-url", torchIndex);
     try {
-      await _run(python, args, `Installing ${requirements}`);
+      await runCommand(python, args, `Installing ${requirements}`);
     } catch (e) {
       Deno.removeSync(venv, { recursive: true });
       throw e;
@@ -241,7 +216,7 @@ export async function setup(options: SetupOptions = {}): Promise<SetupResult> {
   const kernelSpec = `${venv}/share/jupyter/kernels/ince/kernel.json`;
   await timed("kernel", async () => {
     const template = JSON.parse(Deno.readTextFileSync(`${root}/kernels/ince/kernel.json`));
-    const info = JSON.parse(await _run(deno, ["info", "--json"], "Reading Deno's cache location"));
+    const info = JSON.parse(await runCommand(deno, ["info", "--json"], "Reading Deno's cache location"));
     template.argv[0] = deno;
     template.env = {
       ...template.env,
@@ -258,7 +233,9 @@ export async function setup(options: SetupOptions = {}): Promise<SetupResult> {
 
   // 4. npm dependencies exactly as deno.lock says.
   await timed("npm", async () => {
-    await _run(deno, ["install", "--frozen"], "Installing npm dependencies from deno.lock", { cwd: root });
+    await runCommand(deno, ["install", "--frozen"], "Installing npm dependencies from deno.lock", {
+      cwd: root,
+    });
   });
 
   // 5. Optionally a browser, for the tests that open exported HTML and JupyterLab.
@@ -307,8 +284,8 @@ export async function ensureChromium(
   }
   options.say?.("· installing Debian's chromium for the browser tests (apt-get)");
   const aptEnv = { DEBIAN_FRONTEND: "noninteractive" };
-  await _run("apt-get", ["update", "-qq"], "apt-get update", { env: aptEnv });
-  await _run("apt-get", ["install", "-y", "-qq", "chromium"], "Installing chromium with apt-get", {
+  await runCommand("apt-get", ["update", "-qq"], "apt-get update", { env: aptEnv });
+  await runCommand("apt-get", ["install", "-y", "-qq", "chromium"], "Installing chromium with apt-get", {
     env: aptEnv,
   });
   const installed = findChromium(env);
