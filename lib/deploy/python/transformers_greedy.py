@@ -1,5 +1,5 @@
 """The reference row of lesson 03's table: transformers (fp32, 1 thread) answering chat prompts greedily with
-`generate()`, timed, plus the completion-only loss of the reference answers (as score.py computes it).
+`generate()`, timed, plus the completion-only loss of the reference answers (`chat_completion_ids`, as score.py).
 
 stdin: {"model": DIR, "examples": [{"prompt": [messages], "answer": str}], "maxNewTokens": N, "threads": N}
 stdout: {"answers": [str], "newTokens": N, "generateSeconds": s, "loadSeconds": s, "nll": x, "lossTokens": N}
@@ -8,7 +8,7 @@ stdout: {"answers": [str], "newTokens": N, "generateSeconds": s, "loadSeconds": 
 import sys
 import time
 
-from _job import answer, read_job
+from _job import answer, chat_completion_ids, read_job
 
 
 def main() -> int:
@@ -24,10 +24,7 @@ def main() -> int:
     answers, new_tokens, gen_seconds, nll, loss_tokens = [], 0, 0.0, 0.0, 0
     with torch.no_grad():
         for ex in job["examples"]:
-            messages = ex["prompt"]
-            prompt = tok.apply_chat_template(messages, add_generation_prompt=True, tokenize=False)
-            full = tok.apply_chat_template(messages + [{"role": "assistant", "content": ex["answer"]}], tokenize=False)
-            prompt_ids = tok(prompt, add_special_tokens=False)["input_ids"]
+            prompt_ids, ids, labels = chat_completion_ids(tok, ex["prompt"], ex["answer"])
             t1 = time.time()
             out = model.generate(input_ids=torch.tensor([prompt_ids]), attention_mask=torch.ones(1, len(prompt_ids), dtype=torch.long),
                                  max_new_tokens=job.get("maxNewTokens", 32), do_sample=False, eos_token_id=tok.eos_token_id,
@@ -36,8 +33,6 @@ def main() -> int:
             new = out[0, len(prompt_ids):]
             new_tokens += len(new)
             answers.append(tok.decode(new, skip_special_tokens=True).strip())
-            ids = tok(full, add_special_tokens=False)["input_ids"]
-            labels = [-100] * len(prompt_ids) + ids[len(prompt_ids):]
             n = sum(1 for x in labels[1:] if x != -100)
             loss = model(input_ids=torch.tensor([ids]), labels=torch.tensor([labels])).loss.item()
             nll += loss * n

@@ -32,3 +32,13 @@ def load_model(model_id: str, adapter: str | None = None):
         from peft import PeftModel
         model = PeftModel.from_pretrained(model, adapter)
     return tok, model.eval()
+
+
+def chat_completion_ids(tok, messages: list, answer: str):
+    """A chat example as the trainer's completion-only loss sees it: the prompt's ids (the chat template with the
+    generation prompt), the whole chat's ids with the answer, and labels that mask the prompt with -100."""
+    prompt = tok.apply_chat_template(messages, add_generation_prompt=True, tokenize=False)
+    full = tok.apply_chat_template(messages + [{"role": "assistant", "content": answer}], tokenize=False)
+    prompt_ids = tok(prompt, add_special_tokens=False)["input_ids"]
+    ids = tok(full, add_special_tokens=False)["input_ids"]
+    return prompt_ids, ids, [-100] * len(prompt_ids) + ids[len(prompt_ids):]

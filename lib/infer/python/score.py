@@ -11,7 +11,7 @@ stdout: {"results": [{"loss": x, "exactMatch": x, "answers": [str], "losses": [x
 import sys
 import time
 
-from _job import answer, load_model, read_job
+from _job import answer, chat_completion_ids, load_model, read_job
 
 
 def score(model, tok, examples):
@@ -25,11 +25,8 @@ def score(model, tok, examples):
                 prompt_ids, expected = ids[:k], tok.decode(ids[k:], skip_special_tokens=True)
             else:
                 messages = [{"role": "user", "content": ex["prompt"]}] if isinstance(ex["prompt"], str) else ex["prompt"]
-                prompt = tok.apply_chat_template(messages, add_generation_prompt=True, tokenize=False)
-                full = tok.apply_chat_template(messages + [{"role": "assistant", "content": ex["answer"]}], tokenize=False)
-                prompt_ids = tok(prompt, add_special_tokens=False)["input_ids"]
-                ids = tok(full, add_special_tokens=False)["input_ids"]
-                labels, expected = [-100] * len(prompt_ids) + ids[len(prompt_ids):], ex["answer"]
+                prompt_ids, ids, labels = chat_completion_ids(tok, messages, ex["answer"])
+                expected = ex["answer"]
             n = sum(1 for x in labels[1:] if x != -100)  # tokens the loss averages over (shifted by one)
             out = model(input_ids=torch.tensor([ids]), labels=torch.tensor([labels]))
             total += out.loss.item() * n
