@@ -68,3 +68,26 @@ export function formatRate(successes: number, n: number): string {
   const pct = (x: number) => Math.round(100 * x);
   return `${pct(rate)}% [${pct(low)}–${pct(high)}%]`;
 }
+
+/**
+ * The reading rule the lessons state for two measured rates: a difference counts as real only when the two
+ * intervals do not overlap (conservative: non-overlapping 95 % intervals mean p < 0.05 and more).
+ *
+ * @param a One rate's interval.
+ * @param b The other's.
+ * @returns True when they do not overlap.
+ *
+ * @example 100 % of 40 against 3 % of 40, and 8 of 20 against 10 of 20
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { binomialInterval, intervalsDisjoint } from "./binomial.ts";
+ * assert.equal(intervalsDisjoint(binomialInterval(40, 40), binomialInterval(1, 40)), true);
+ * assert.equal(intervalsDisjoint(binomialInterval(8, 20), binomialInterval(10, 20)), false);
+ * ```
+ */
+export function intervalsDisjoint(
+  a: Pick<RateInterval, "low" | "high">,
+  b: Pick<RateInterval, "low" | "high">,
+): boolean {
+  return a.high < b.low || b.high < a.low;
+}
