@@ -297,3 +297,43 @@ export function readGgufInfo(path: string): GgufInfo {
     file.close();
   }
 }
+
+/** What a GGUF file's tensor table adds up to, from {@linkcode ggufTensorSummary}. */
+export interface GgufTensorSummary {
+  /** Numbers stored (the product of every tensor's shape). */
+  params: number;
+  /** Bytes of tensor data (without alignment padding). */
+  dataBytes: number;
+  /** 8 × dataBytes / params. */
+  bitsPerWeight: number;
+  /** How many tensors have each ggml type, e.g. `{ F32: 11, Q5_0: 31, Q8_0: 5 }`. */
+  tensorTypes: Record<string, number>;
+}
+
+/**
+ * Sums a GGUF file's tensor table: parameters, data bytes, bits per weight, tensors per type.
+ *
+ * @param info From {@linkcode readGgufInfo}.
+ * @returns The summary.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { ggufTensorSummary } from "./gguf_file.ts";
+ * const s = ggufTensorSummary({ tensors: [
+ *   { name: "a", shape: [32, 2], type: "Q8_0", offset: 0, bytes: 68 },
+ *   { name: "n", shape: [32], type: "F32", offset: 96, bytes: 128 },
+ * ] });
+ * assert.deepEqual(s, { params: 96, dataBytes: 196, bitsPerWeight: 8 * 196 / 96, tensorTypes: { Q8_0: 1, F32: 1 } });
+ * ```
+ */
+export function ggufTensorSummary(info: Pick<GgufInfo, "tensors">): GgufTensorSummary {
+  let params = 0, dataBytes = 0;
+  const tensorTypes: Record<string, number> = {};
+  for (const t of info.tensors) {
+    params += t.shape.reduce((a, b) => a * b, 1);
+    dataBytes += t.bytes;
+    tensorTypes[t.type] = (tensorTypes[t.type] ?? 0) + 1;
+  }
+  return { params, dataBytes, bitsPerWeight: params ? (8 * dataBytes) / params : 0, tensorTypes };
+}

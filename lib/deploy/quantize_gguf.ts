@@ -11,7 +11,7 @@
  *
  * @module
  */
-import { readGgufInfo } from "./gguf_file.ts";
+import { ggufTensorSummary, readGgufInfo } from "./gguf_file.ts";
 import { LLAMA_FTYPE } from "./ggml_types.ts";
 import { cString, LLAMA_STRUCT_LAYOUT, openLlamaCpp } from "./llama_cpp_ffi.ts";
 
@@ -125,7 +125,6 @@ export async function quantizeGguf(options: QuantizeOptions): Promise<QuantizeRe
   const warnings = llama.takeLog().map((line) => line.replace(/\s+/g, " "));
   Deno.renameSync(partial, out);
   const info = readGgufInfo(out);
-  const tensorTypes: Record<string, number> = {};
-  for (const t of info.tensors) tensorTypes[t.type] = (tensorTypes[t.type] ?? 0) + 1;
+  const { tensorTypes } = ggufTensorSummary(info);
   return { path: out, bytes: info.fileBytes, seconds, tensorTypes, warnings };
 }
