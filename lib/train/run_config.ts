@@ -150,11 +150,21 @@ export const RunConfigSchema = z.object({
     saveEvery: z.number().int().min(0).default(0),
     /**
      * Save a checkpoint whenever this many minutes of training have passed since the last one (0: off), so
-     * a hard kill (OOM killer, closed laptop, killed terminal) loses at most this much; the newest two
-     * checkpoints are kept. 5 minutes costs well under 1 % of the time for a LoRA checkpoint (an adapter and
+     * a hard kill (OOM killer, closed laptop, killed terminal) loses at most this much; the newest
+     * `keepCheckpoints` are kept. 5 minutes costs well under 1 % of the time for a LoRA checkpoint (an adapter and
      * its optimizer state: tens of MB, about a second) and never triggers in a lesson's few-minute CPU run.
      */
     saveMinutes: z.number().min(0).default(5),
+    /**
+     * How many checkpoints (`runDir/checkpoints/checkpoint-N`) to keep: older ones are deleted as new ones
+     * are saved (transformers' `save_total_limit`). Raise it to study the weights over training (e.g. the
+     * DoRA paper's magnitude/direction plot at several steps); each LoRA checkpoint is an adapter and its
+     * optimizer state, a full fine-tune's is the whole model and its optimizer state (about 3× the model).
+     */
+    keepCheckpoints: z.number().int("keepCheckpoints must be a whole number").min(
+      1,
+      "keep at least 1 checkpoint (resume and the interrupt save need one)",
+    ).default(2),
     dpoBeta: z.number().positive().default(0.1),
     /**
      * On a CPU, measure the allocator peak during one steady-state step with PyTorch's MemTracker (that

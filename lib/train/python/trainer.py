@@ -11,7 +11,7 @@ them and is the one writer of RUN_DIR/events.jsonl. Human logs go to stderr. Wit
 reports. The training rows are read from RUN_DIR/data/{train,eval}.jsonl, written by TypeScript's dataset
 loader (lib/data) in canonical form: {prompt, completion} chat rows, or {prompt, chosen, rejected} for DPO.
 A checkpoint is saved every `train.saveMinutes` minutes (and every `train.saveEvery` steps when set); the
-newest two are kept. SIGINT (or SIGTERM) saves a checkpoint, emits
+newest `train.keepCheckpoints` (default 2) are kept. SIGINT (or SIGTERM) saves a checkpoint, emits
 `error{kind: interrupted}`, skips the remaining configs and exits 0; `resume: true` continues from the
 last checkpoint.
 """
@@ -476,7 +476,8 @@ def run(cfg: dict, run_dir: str, interrupted: dict) -> int:
         learning_rate=train_cfg["lr"], lr_scheduler_type=train_cfg["schedule"], warmup_steps=train_cfg["warmupSteps"],
         logging_steps=train_cfg["logEvery"], logging_first_step=True, seed=train_cfg["seed"], data_seed=train_cfg["seed"],
         eval_strategy="steps" if eval_rows and train_cfg["evalEvery"] else "no", eval_steps=train_cfg["evalEvery"] or None,
-        save_strategy="steps", save_steps=train_cfg["saveEvery"] or 10**9, save_total_limit=2, report_to=[],
+        save_strategy="steps", save_steps=train_cfg["saveEvery"] or 10**9, report_to=[],
+        save_total_limit=train_cfg.get("keepCheckpoints", 2),
         disable_tqdm=True, use_cpu=device == "cpu", bf16=dtype_name == "bfloat16", fp16=dtype_name == "float16",
         gradient_checkpointing=train_cfg["gradientCheckpointing"], dataloader_num_workers=0, max_length=train_cfg["maxLength"],
         ddp_backend="gloo" if device == "cpu" and int(os.environ.get("WORLD_SIZE", "1")) > 1 else None,
