@@ -44,15 +44,20 @@ Deno.test("overfittingVerdict() names overfitting only when held-out loss rises 
   assert.throws(() => overfittingVerdict([step(1, 2)]), /0 eval events; train with train.evalEvery > 0/);
 });
 
-Deno.test("describeComparison() reads ties and differences from the numbers, against the baseline", () => {
-  const row = (name: string, loss: number, sps = 0.2): ComparisonRow => ({
+Deno.test("describeComparison() states one seed's numbers without a verdict, and reads several seeds against their spread", () => {
+  const row = (
+    name: string,
+    loss: number,
+    o: { sps?: number; seed?: number; em?: number } = {},
+  ): ComparisonRow => ({
     name,
     method: name,
-    seed: 0,
+    seed: o.seed ?? 0,
     ok: true,
     trainableParams: name === "dora" ? 103 : 100,
-    secondsPerStep: sps,
-    trainSecondsPerStep: sps / 2,
+    secondsPerStep: 0.4,
+    trainSecondsPerStep: o.sps ?? 0.2,
+    evalSeconds: 3,
     peakMemoryBytes: 1e9,
     peakAllocatedBytes: null,
     peakRssBytes: null,
@@ -60,18 +65,35 @@ Deno.test("describeComparison() reads ties and differences from the numbers, aga
     memoryBreakdown: null,
     finalTrainLoss: 2,
     finalEvalLoss: loss,
-    exactMatch: 0.5,
+    exactMatch: o.em ?? 0.5,
+    exactMatchExamples: 60,
     runDir: `runs/${name}`,
   });
-  const tie = describeComparison([row("lora", 3), row("dora", 3.06, 0.25), row("pissa", 2.97)]);
-  assert.equal(tie[0], "Lowest held-out loss: pissa (2.970); highest: dora (3.060).");
+  const one = describeComparison([
+    row("lora", 3),
+    row("dora", 3.06, { sps: 0.25 }),
+    row("pissa", 2.5, { em: 0.9 }),
+  ]);
+  assert.equal(one[0], "Lowest held-out loss: pissa (2.500); highest: dora (3.060).");
   assert.equal(
-    tie[1],
-    "dora vs lora: eval loss +2.0%, exact match 50% vs 50%, time per step +25.0%, trainable params +3.0%.",
+    one[1],
+    "dora vs lora: held-out loss +2.0%, exact match 50% [38–62%] vs 50% [38–62%] (the 95% intervals overlap: " +
+      "no difference shown), time per training step +25.0%, trainable params +3.0%.",
   );
-  assert.match(tie.at(-1)!, /within 3\.0% of each other: at this scale the methods tie/);
-  const apart = describeComparison([row("lora", 3), row("pissa", 2.5)]);
-  assert.match(apart.at(-1)!, /differ by up to 20\.0%/);
+  assert.match(one[2], /exact match 90% \[80–95%\] vs 50% \[38–62%\] \(the 95% intervals do not overlap\)/);
+  // A 17% lower loss from one seed is still not called real: the spread is unknown.
+  assert.match(one.at(-1)!, /^One seed per method: .* no difference above can be called real, nor a tie/);
+  assert.ok(!one.join(" ").match(/methods tie|a real difference/));
+  // Three seeds: the same 17% gap, far outside a spread of ±0.01, is real; a 0.005 gap is not.
+  const seeds = [0, 1, 2].flatMap((s) => [
+    row("lora", 3 + s / 100, { seed: s }),
+    row("pissa", 2.5 + s / 100, { seed: s }),
+    row("dora", 3.005 + s / 100, { seed: s }),
+  ]);
+  const read = describeComparison(seeds).join("\n");
+  assert.match(read, /^Rule: a difference in held-out loss counts only when/);
+  assert.match(read, /pissa vs lora: .* lower, by more than the seed-to-seed spread/);
+  assert.match(read, /dora vs lora: .* within the seed-to-seed spread \(no difference shown\)/);
 });
 
 Deno.test("correlation() matches numpy's corrcoef on a known case", () => {
@@ -114,4 +136,22 @@ Deno.test("adapterWeightChanges() merges LoRA and DoRA adapters into the base we
     assert.ok(change.deltaD > 0);
   }
   Deno.removeSync(dir, { recursive: true });
+});
+
+Deno.test("real runs: identical settings under 3 seeds read as no difference; a planted large difference reads as real", async () => {
+  const { compareRuns } = await import("../lib/train/compare_runs.ts");
+  const { numbersRecipe } = await import("../lib/train/recipes.ts");
+  const base = numbersRecipe({
+    train: { maxSteps: 16, batchSize: 8, lr: 3e-3, warmupSteps: 2, evalEvery: 16, logEvery: 4, probeMemory: false },
+    eval: { exactMatch: false },
+  });
+  // "same" is the baseline's config under another name; "slow" learns 300× slower (the planted difference).
+  const rows = await compareRuns(base, { lora: {}, same: {}, slow: { train: { lr: 1e-5 } } }, { seeds: [0, 1, 2] });
+  assert.ok(rows.every((r) => r.ok), rows.filter((r) => !r.ok).map((r) => r.runDir).join(", "));
+  // The seeds really differ: otherwise there would be no spread to read against.
+  const lora = rows.filter((r) => r.name === "lora").map((r) => r.finalEvalLoss!);
+  assert.equal(new Set(lora).size, 3, `three seeds, three losses: ${lora}`);
+  const read = describeComparison(rows).join("\n");
+  assert.match(read, /same vs lora: .* within the seed-to-seed spread \(no difference shown\)/);
+  assert.match(read, /slow vs lora: .* higher, by more than the seed-to-seed spread/);
 });

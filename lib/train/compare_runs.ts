@@ -7,6 +7,8 @@ import type { RunConfigInput } from "./run_config.ts";
 import { type ConfigPatch, withPatch } from "./recipes.ts";
 import { type RunResult, type TrainRunOptions, trainRuns } from "./train_run.ts";
 import { eventsOf, type TrainEvent } from "./events.ts";
+import { describeSeeds, summarizeSeeds } from "./seed_summary.ts";
+import { binomialInterval, formatRate, intervalsDisjoint } from "../eval/binomial.ts";
 
 /** One row of the comparison table. */
 export interface ComparisonRow {
@@ -20,6 +22,8 @@ export interface ComparisonRow {
   secondsPerStep: number | null;
   /** Mean time of one optimizer step alone (forward, backward, update); null for older recorded runs. */
   trainSecondsPerStep: number | null;
+  /** Seconds spent evaluating (held-out loss and exact-match generation), not counted in `trainSecondsPerStep`. */
+  evalSeconds: number | null;
   /** Compatibility: GPU allocator peak on a GPU, process peak RSS on a CPU. */
   peakMemoryBytes: number | null;
   /** The allocator's peak of live tensor bytes (GPU: max_memory_allocated; CPU: PyTorch's MemTracker). */
@@ -33,6 +37,8 @@ export interface ComparisonRow {
   finalTrainLoss: number | null;
   finalEvalLoss: number | null;
   exactMatch: number | null;
+  /** How many held-out examples `exactMatch` was measured on (for its binomial interval). */
+  exactMatchExamples: number | null;
   runDir: string;
 }
 
@@ -57,6 +63,7 @@ export function summarizeRun(
 ): ComparisonRow {
   const start = eventsOf(run.events, "start")[0], end = eventsOf(run.events, "end")[0];
   const evals = eventsOf(run.events, "eval"), steps = eventsOf(run.events, "step");
+  const exactMatch = evals.at(-1)?.exactMatch ?? null;
   return {
     name,
     method: run.config.method,
@@ -65,6 +72,7 @@ export function summarizeRun(
     trainableParams: start?.trainableParams ?? null,
     secondsPerStep: end && end.steps ? end.trainSeconds / end.steps : null,
     trainSecondsPerStep: end?.secondsPerStep ?? null,
+    evalSeconds: end?.evalSeconds ?? null,
     peakMemoryBytes: end?.peakMemoryBytes ?? steps.at(-1)?.peakMemoryBytes ?? null,
     peakAllocatedBytes: end?.peakAllocatedBytes ?? null,
     peakRssBytes: end?.peakRssBytes ?? null,
@@ -72,7 +80,10 @@ export function summarizeRun(
     memoryBreakdown: end?.memoryBreakdown ?? null,
     finalTrainLoss: steps.at(-1)?.loss ?? null,
     finalEvalLoss: evals.at(-1)?.evalLoss ?? null,
-    exactMatch: evals.at(-1)?.exactMatch ?? null,
+    exactMatch,
+    exactMatchExamples: exactMatch === null || !start
+      ? null
+      : Math.min(start.evalExamples, run.config.eval.maxExamples),
     runDir: run.dir,
   };
 }
@@ -125,30 +136,41 @@ export async function compareRuns(
 }
 
 /**
- * An honest reading of a comparison table: who had the lowest held-out loss, each method against the
- * baseline (eval loss, exact match, time per step, trainable parameters), and whether the spread is
- * large enough to mean anything at this scale.
+ * An honest reading of a comparison table. With several seeds per variant it is {@linkcode describeSeeds}'s:
+ * a difference is real only when it exceeds the seed-to-seed spread. With one seed it states each method
+ * against the baseline (held-out loss, exact match with its 95 % binomial interval, time per training
+ * step, trainable parameters) and says that one seed cannot tell a difference from noise — it never calls
+ * a single-seed result a tie or a real difference.
  *
  * @param rows The rows of {@linkcode compareRuns}.
- * @param options `baseline` (default "lora"); `tie`: relative spread of eval loss below which the methods tie (default 0.05).
+ * @param options `baseline`: the variant the others are read against (default "lora", else the first).
  * @returns Sentences, computed from the rows.
  *
- * @example
+ * @example One seed: the numbers, and no verdict
  * ```ts
  * import assert from "node:assert/strict";
  * import { describeComparison } from "./compare_runs.ts";
- * const row = (name: string, loss: number) => ({ name, method: name, seed: 0, ok: true, trainableParams: 100,
- *   secondsPerStep: 0.2, trainSecondsPerStep: 0.1, peakMemoryBytes: 1e9, peakAllocatedBytes: null, peakRssBytes: null,
- *   initSeconds: 0, memoryBreakdown: null, finalTrainLoss: 2, finalEvalLoss: loss, exactMatch: 0.5, runDir: "runs/x" });
- * assert.match(describeComparison([row("lora", 3), row("dora", 3.03)]).at(-1)!, /within 1\.0% .* tie/);
+ * const row = (name: string, loss: number, seed = 0) => ({ name, method: name, seed, ok: true, trainableParams: 100,
+ *   secondsPerStep: 0.2, trainSecondsPerStep: 0.1, evalSeconds: 1, peakMemoryBytes: 1e9, peakAllocatedBytes: null,
+ *   peakRssBytes: null, initSeconds: 0, memoryBreakdown: null, finalTrainLoss: 2, finalEvalLoss: loss,
+ *   exactMatch: 0.5, exactMatchExamples: 60, runDir: "runs/x" });
+ * assert.match(describeComparison([row("lora", 3), row("dora", 2.5)]).at(-1)!, /One seed per method/);
+ * const seeds = [0, 1, 2].flatMap((s) => [row("lora", 3 + s / 100, s), row("dora", 2.5 + s / 100, s)]);
+ * assert.match(describeComparison(seeds).join(" "), /lower, by more than the seed-to-seed spread/);
  * ```
  */
 export function describeComparison(
   rows: readonly ComparisonRow[],
-  options: { baseline?: string; tie?: number } = {},
+  options: { baseline?: string } = {},
 ): string[] {
-  const baseline = rows.find((r) => r.name === (options.baseline ?? "lora")) ?? rows[0];
-  const done = rows.filter((r) => r.finalEvalLoss !== null);
+  const baselineName = options.baseline ?? (rows.some((r) => r.name === "lora") ? "lora" : rows[0]?.name);
+  const ok = rows.filter((r) => r.ok);
+  const seedsOf = (name: string) => ok.filter((r) => r.name === name).length;
+  if (ok.some((r) => seedsOf(r.name) > 1)) {
+    return describeSeeds(summarizeSeeds(rows), { baseline: baselineName });
+  }
+  const baseline = ok.find((r) => r.name === baselineName) ?? ok[0];
+  const done = ok.filter((r) => r.finalEvalLoss !== null);
   if (!baseline || !done.length) {
     return ["No run reported a held-out loss: set train.evalEvery and an eval dataset."];
   }
@@ -157,30 +179,39 @@ export function describeComparison(
     x === null || base === null || base === 0
       ? "n/a"
       : `${x >= base ? "+" : ""}${(((x - base) / base) * 100).toFixed(1)}%`;
-  const em = (r: ComparisonRow) => r.exactMatch === null ? "n/a" : `${Math.round(r.exactMatch * 100)}%`;
-  const lines = [
+  const hits = (r: ComparisonRow) =>
+    r.exactMatch === null || !r.exactMatchExamples
+      ? null
+      : { k: Math.round(r.exactMatch * r.exactMatchExamples), n: r.exactMatchExamples };
+  const em = (r: ComparisonRow) => {
+    const h = hits(r);
+    return h ? formatRate(h.k, h.n) : r.exactMatch === null ? "n/a" : `${Math.round(r.exactMatch * 100)}%`;
+  };
+  const emApart = (r: ComparisonRow) => {
+    const a = hits(r), b = hits(baseline);
+    if (!a || !b) return "";
+    const apart = intervalsDisjoint(binomialInterval(a.k, a.n), binomialInterval(b.k, b.n));
+    return apart
+      ? " (the 95% intervals do not overlap)"
+      : " (the 95% intervals overlap: no difference shown)";
+  };
+  return [
     `Lowest held-out loss: ${byLoss[0].name} (${byLoss[0].finalEvalLoss!.toFixed(3)}); highest: ${
       byLoss.at(-1)!.name
     } (${byLoss.at(-1)!.finalEvalLoss!.toFixed(3)}).`,
-    ...rows.filter((r) => r !== baseline).map((r) =>
-      `${r.name} vs ${baseline.name}: eval loss ${
+    ...ok.filter((r) => r !== baseline).map((r) =>
+      `${r.name} vs ${baseline.name}: held-out loss ${
         pct(r.finalEvalLoss, baseline.finalEvalLoss)
-      }, exact match ${em(r)} vs ${em(baseline)}, time per step ${
-        pct(r.secondsPerStep, baseline.secondsPerStep)
+      }, exact match ${em(r)} vs ${em(baseline)}${emApart(r)}, time per training step ${
+        pct(
+          r.trainSecondsPerStep ?? r.secondsPerStep,
+          baseline.trainSecondsPerStep ?? baseline.secondsPerStep,
+        )
       }, trainable params ${pct(r.trainableParams, baseline.trainableParams)}.`
     ),
+    `One seed per method: how much the held-out loss moves from seed to seed is unknown, so no difference ` +
+    `above can be called real, nor a tie. Run compareRuns with seeds (e.g. [0, 1, 2]) to find out.`,
   ];
-  const spread = (byLoss.at(-1)!.finalEvalLoss! - byLoss[0].finalEvalLoss!) / byLoss[0].finalEvalLoss!;
-  lines.push(
-    spread < (options.tie ?? 0.05)
-      ? `The final eval losses are within ${
-        (spread * 100).toFixed(1)
-      }% of each other: at this scale the methods tie.`
-      : `The final eval losses differ by up to ${
-        (spread * 100).toFixed(1)
-      }%: a real difference for this model, data and budget.`,
-  );
-  return lines;
 }
 
 /**

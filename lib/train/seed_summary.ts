@@ -6,6 +6,7 @@
  */
 import type { ComparisonRow } from "./compare_runs.ts";
 import { exceedsNoise, formatMeanSd, type MeanSd, meanSd } from "../math/stats.ts";
+import { binomialInterval, intervalsDisjoint, type RateInterval } from "../eval/binomial.ts";
 
 /** One variant over its seeds: mean ± sd of each metric (null where no run reported it). */
 export interface SeedSummary {
@@ -17,9 +18,16 @@ export interface SeedSummary {
   failed: number;
   trainableParams: number | null;
   trainSecondsPerStep: MeanSd | null;
+  /** Seconds of the adapter's initialisation (PiSSA's SVDs, …), kept out of the step time. */
+  initSeconds: MeanSd | null;
   finalTrainLoss: MeanSd | null;
   finalEvalLoss: MeanSd | null;
   exactMatch: MeanSd | null;
+  /**
+   * Exact match pooled over the seeds — correct answers ÷ answers checked — with its 95 % Wilson interval
+   * (the spread from *which questions* were asked; the sd above is the spread from the seed).
+   */
+  exactMatchPooled: (RateInterval & { successes: number; n: number }) | null;
   peakAllocatedBytes: MeanSd | null;
   peakRssBytes: MeanSd | null;
 }
@@ -35,11 +43,13 @@ export interface SeedSummary {
  * import assert from "node:assert/strict";
  * import { summarizeSeeds } from "./seed_summary.ts";
  * const row = (seed: number, loss: number) => ({ name: "lora", method: "lora", seed, ok: true, trainableParams: 10,
- *   secondsPerStep: 0.2, trainSecondsPerStep: 0.1, peakMemoryBytes: null, peakAllocatedBytes: null, peakRssBytes: null,
- *   initSeconds: 0, memoryBreakdown: null, finalTrainLoss: 2, finalEvalLoss: loss, exactMatch: 0.5, runDir: "runs/x" });
+ *   secondsPerStep: 0.2, trainSecondsPerStep: 0.1, evalSeconds: 1, peakMemoryBytes: null, peakAllocatedBytes: null,
+ *   peakRssBytes: null, initSeconds: 0, memoryBreakdown: null, finalTrainLoss: 2, finalEvalLoss: loss, exactMatch: 0.5,
+ *   exactMatchExamples: 60, runDir: "runs/x" });
  * const [s] = summarizeSeeds([row(0, 3), row(1, 3.2), row(2, 3.4)]);
  * assert.deepEqual(s.seeds, [0, 1, 2]);
  * assert.ok(Math.abs(s.finalEvalLoss!.mean - 3.2) < 1e-12 && Math.abs(s.finalEvalLoss!.sd - 0.2) < 1e-12);
+ * assert.deepEqual([s.exactMatchPooled!.successes, s.exactMatchPooled!.n], [90, 180]);
  * ```
  */
 export function summarizeSeeds(rows: readonly ComparisonRow[]): SeedSummary[] {
@@ -57,13 +67,23 @@ export function summarizeSeeds(rows: readonly ComparisonRow[]): SeedSummary[] {
       failed: mine.length - ok.length,
       trainableParams: ok[0]?.trainableParams ?? null,
       trainSecondsPerStep: stat("trainSecondsPerStep"),
+      initSeconds: stat("initSeconds"),
       finalTrainLoss: stat("finalTrainLoss"),
       finalEvalLoss: stat("finalEvalLoss"),
       exactMatch: stat("exactMatch"),
+      exactMatchPooled: _pooled(ok),
       peakAllocatedBytes: stat("peakAllocatedBytes"),
       peakRssBytes: stat("peakRssBytes"),
     };
   });
+}
+
+function _pooled(rows: readonly ComparisonRow[]): SeedSummary["exactMatchPooled"] {
+  const counted = rows.filter((r) => r.exactMatch !== null && r.exactMatchExamples);
+  if (!counted.length) return null;
+  const successes = counted.reduce((a, r) => a + Math.round(r.exactMatch! * r.exactMatchExamples!), 0);
+  const n = counted.reduce((a, r) => a + r.exactMatchExamples!, 0);
+  return { ...binomialInterval(successes, n), successes, n };
 }
 
 /**
@@ -79,11 +99,14 @@ export function summarizeSeeds(rows: readonly ComparisonRow[]): SeedSummary[] {
  * ```ts
  * import assert from "node:assert/strict";
  * import { describeSeeds } from "./seed_summary.ts";
- * const s = (name: string, mean: number) => ({ name, method: name, seeds: [0, 1, 2], failed: 0, trainableParams: 10,
- *   trainSecondsPerStep: null, finalTrainLoss: null, exactMatch: null, peakAllocatedBytes: null, peakRssBytes: null,
- *   finalEvalLoss: { mean, sd: 0.05, n: 3 } });
+ * import { binomialInterval } from "../eval/binomial.ts";
+ * const s = (name: string, mean: number, hits = 90) => ({ name, method: name, seeds: [0, 1, 2], failed: 0,
+ *   trainableParams: 10, trainSecondsPerStep: null, initSeconds: null, finalTrainLoss: null, exactMatch: null,
+ *   exactMatchPooled: { ...binomialInterval(hits, 180), successes: hits, n: 180 }, peakAllocatedBytes: null,
+ *   peakRssBytes: null, finalEvalLoss: { mean, sd: 0.05, n: 3 } });
  * assert.match(describeSeeds([s("lora", 3), s("dora", 3.01)]).join(" "), /within the seed-to-seed spread/);
  * assert.match(describeSeeds([s("lora", 3), s("dora", 2.5)]).join(" "), /lower, by more than the seed-to-seed spread/);
+ * assert.match(describeSeeds([s("lora", 3), s("dora", 3, 150)]).join(" "), /83% \[77–88%\] vs 50% \[43–57%\] \(the 95% intervals do not overlap\)/);
  * ```
  */
 export function describeSeeds(
@@ -94,10 +117,13 @@ export function describeSeeds(
   if (!base?.finalEvalLoss) return ["No run reported a held-out loss: set an eval dataset."];
   const n = Math.min(...summaries.map((s) => s.seeds.length));
   const lines = [
-    `Rule: a difference counts only when it is larger than twice the standard error of the difference over seeds ` +
-    `(|Δmean| > 2·√(sd_a²/n_a + sd_b²/n_b)); ${n} seed${n === 1 ? "" : "s"} per setting${
+    `Rule: a difference in held-out loss counts only when it is larger than twice the standard error of the ` +
+    `difference over seeds (|Δmean| > 2·√(sd_a²/n_a + sd_b²/n_b)); ${n} seed${
+      n === 1 ? "" : "s"
+    } per setting${
       n < 2 ? ", so no difference can be called real" : ""
-    }.`,
+    }. Exact match is pooled over the seeds with its 95% binomial interval; it differs only when the ` +
+    `intervals do not overlap.`,
   ];
   const pct = (m: MeanSd | null) =>
     m === null ? "n/a" : `${(m.mean * 100).toFixed(0)}% ± ${(m.sd * 100).toFixed(0)}`;
@@ -105,7 +131,14 @@ export function describeSeeds(
     if (s === base || !s.finalEvalLoss) continue;
     const real = exceedsNoise(s.finalEvalLoss, base.finalEvalLoss);
     const better = s.finalEvalLoss.mean < base.finalEvalLoss.mean ? "lower" : "higher";
-    const emReal = s.exactMatch && base.exactMatch && exceedsNoise(s.exactMatch, base.exactMatch);
+    const a = s.exactMatchPooled, b = base.exactMatchPooled;
+    const em = a && b
+      ? `exact match ${_rate(a)} vs ${_rate(b)} (${
+        intervalsDisjoint(a, b)
+          ? "the 95% intervals do not overlap"
+          : "the 95% intervals overlap: no difference shown"
+      })`
+      : `exact match ${pct(s.exactMatch)} vs ${pct(base.exactMatch)}`;
     lines.push(
       `${s.name} vs ${base.name}: held-out loss ${formatMeanSd(s.finalEvalLoss)} vs ${
         formatMeanSd(base.finalEvalLoss)
@@ -113,32 +146,45 @@ export function describeSeeds(
         real
           ? `${better}, by more than the seed-to-seed spread (a real difference for this model, data and budget)`
           : "within the seed-to-seed spread (no difference shown)"
-      }; exact match ${pct(s.exactMatch)} vs ${pct(base.exactMatch)}${
-        s.exactMatch && base.exactMatch ? (emReal ? " (beyond the spread)" : " (within the spread)") : ""
-      }.`,
+      }; ${em}.`,
     );
   }
   return lines;
+}
+
+function _rate(r: RateInterval): string {
+  const pct = (x: number) => Math.round(100 * x);
+  return `${pct(r.rate)}% [${pct(r.low)}–${pct(r.high)}%]`;
 }
 
 /**
  * Table rows for seed-averaged results: one per variant, each metric as `mean ± sd`.
  *
  * @param summaries The output of {@linkcode summarizeSeeds}.
- * @returns Rows for `showTable` (variant, trainable params, train ms/step, held-out loss, exact match %, seeds).
+ * @param options `costs`: add the initialisation time and memory columns — the allocator's peak of live
+ *   tensor bytes (what the method costs) and the process's resident memory (RSS: mostly PyTorch itself on a
+ *   small model), labelled as what they are.
+ * @returns Rows for `showTable`: variant, trainable params, train ms/step (optimizer steps only, no evaluation),
+ *   held-out loss, exact match % (mean ± sd over seeds), exact match pooled with its 95 % interval, seeds.
  *
  * @example
  * ```ts
  * import assert from "node:assert/strict";
  * import { seedTableRows } from "./seed_summary.ts";
  * const [row] = seedTableRows([{ name: "lora", method: "lora", seeds: [0, 1], failed: 0, trainableParams: 10,
- *   trainSecondsPerStep: { mean: 0.1, sd: 0.01, n: 2 }, finalTrainLoss: null, finalEvalLoss: { mean: 3, sd: 0.1, n: 2 },
- *   exactMatch: { mean: 0.5, sd: 0.05, n: 2 }, peakAllocatedBytes: null, peakRssBytes: null }]);
+ *   trainSecondsPerStep: { mean: 0.1, sd: 0.01, n: 2 }, initSeconds: { mean: 0.5, sd: 0, n: 2 }, finalTrainLoss: null,
+ *   finalEvalLoss: { mean: 3, sd: 0.1, n: 2 }, exactMatch: { mean: 0.5, sd: 0.05, n: 2 },
+ *   exactMatchPooled: { rate: 0.5, low: 0.41, high: 0.59, successes: 60, n: 120 },
+ *   peakAllocatedBytes: { mean: 2e7, sd: 0, n: 2 }, peakRssBytes: { mean: 1.1e9, sd: 1e6, n: 2 } }], { costs: true });
  * assert.deepEqual(row, { variant: "lora", "trainable params": 10, "train ms/step": "100 ± 10",
- *   "held-out loss": "3.000 ± 0.100", "exact match %": "50 ± 5", seeds: 2 });
+ *   "held-out loss": "3.000 ± 0.100", "exact match %": "50 ± 5", "exact match, pooled [95% CI]": "50% [41–59%]",
+ *   "init s": "0.50 ± 0.00", "allocator peak MB": "20.0 ± 0.0", "process RSS MB": "1100 ± 1", seeds: 2 });
  * ```
  */
-export function seedTableRows(summaries: readonly SeedSummary[]): Record<string, string | number | null>[] {
+export function seedTableRows(
+  summaries: readonly SeedSummary[],
+  options: { costs?: boolean } = {},
+): Record<string, string | number | null>[] {
   const scaled = (m: MeanSd | null, k: number) => m && { ...m, mean: m.mean * k, sd: m.sd * k };
   return summaries.map((s) => ({
     variant: s.name,
@@ -146,6 +192,14 @@ export function seedTableRows(summaries: readonly SeedSummary[]): Record<string,
     "train ms/step": formatMeanSd(scaled(s.trainSecondsPerStep, 1000), 0),
     "held-out loss": formatMeanSd(s.finalEvalLoss),
     "exact match %": formatMeanSd(scaled(s.exactMatch, 100), 0),
+    "exact match, pooled [95% CI]": s.exactMatchPooled ? _rate(s.exactMatchPooled) : "—",
+    ...(options.costs
+      ? {
+        "init s": formatMeanSd(s.initSeconds, 2),
+        "allocator peak MB": formatMeanSd(scaled(s.peakAllocatedBytes, 1e-6), 1),
+        "process RSS MB": formatMeanSd(scaled(s.peakRssBytes, 1e-6), 0),
+      }
+      : {}),
     seeds: s.seeds.length,
   }));
 }
