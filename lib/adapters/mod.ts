@@ -14,5 +14,6 @@ export * from "./lora.ts";
 export * from "./dora.ts";
 export * from "./pissa.ts";
 export * from "./moe.ts";
+export * from "./moe_layer.ts";
 export * from "./weight_changes.ts";
 export * from "./linear_modules.ts";
