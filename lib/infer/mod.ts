@@ -12,3 +12,4 @@
 export * from "./generate.ts";
 export * from "./merge.ts";
 export * from "./score.ts";
+export * from "./token_report.ts";
