@@ -16,4 +16,5 @@ export * from "./pissa.ts";
 export * from "./moe.ts";
 export * from "./moe_layer.ts";
 export * from "./weight_changes.ts";
+export * from "./weight_changes_over_training.ts";
 export * from "./linear_modules.ts";
