@@ -1,8 +1,8 @@
 /**
  * The lessons as a grader and an instructor see them: every lesson passes `nb check`, its solution
  * scores full marks, its student version scores 0 and still passes the checks. And lesson 06, executed
- * headless: one chart with exactly the lora, dora and pissa training traces, and a table equal to the
- * run store's events.
+ * headless: one chart with exactly the lora, dora, pissa and full training traces, a seed table equal to the
+ * run store's events, and each section's reading.
  */
 import assert from "node:assert/strict";
 import { projectRoot } from "../lib/env/paths.ts";
@@ -15,8 +15,9 @@ import { assertEveryShowingCellHasOutput } from "./_notebook_asserts.ts";
 import { gradeNotebook } from "../lib/grade/grade_notebook.ts";
 import { formatGradeTable } from "../lib/grade/report.ts";
 import { describeFailure, runNotebooks } from "../lib/notebook/run_notebooks.ts";
-import { loadRun } from "../lib/train/run_store.ts";
+import { listRuns } from "../lib/train/run_store.ts";
 import { summarizeRun } from "../lib/train/compare_runs.ts";
+import { seedTableRows, summarizeSeeds } from "../lib/train/seed_summary.ts";
 import { PLOTLY_MIME } from "../lib/viz/figure.ts";
 import { detectProfile } from "../lib/env/profile.ts";
 
@@ -74,10 +75,10 @@ Deno.test("every lesson passes nb check, grades 100% as written and 0% as its st
   }
 });
 
-Deno.test("lesson 06 runs headless: one live chart with lora, dora, pissa, and a table equal to the run store", async () => {
+Deno.test("lesson 06 runs headless: one live chart (lora, dora, pissa, full), a seed table equal to the run store, and each section's measured reading", async () => {
   const out = Deno.makeTempDirSync({ prefix: "ince-lesson06-" });
   try {
-    const t0 = performance.now();
+    const t0 = performance.now(), startedAt = Date.now();
     const [result] = await runNotebooks([`${ROOT}/notebooks/06-advanced-techniques`], { out, html: true });
     const seconds = (performance.now() - t0) / 1000;
     assert.ok(result.ok, describeFailure(result));
@@ -91,36 +92,44 @@ Deno.test("lesson 06 runs headless: one live chart with lora, dora, pissa, and a
     const curves = figures.filter((f) => f.data.some((t) => t.meta?.kind === "train"));
     assert.equal(curves.length, 1, "exactly one training chart");
     const train = curves[0].data.filter((t) => t.meta?.kind === "train");
-    assert.deepEqual(train.map((t) => t.name), ["lora", "dora", "pissa"]);
-    // The table: its rows name the run folders; each number equals what the run store's events say.
-    const html = outputs.map((o) => o.data?.["text/html"]).map((v) =>
-      Array.isArray(v) ? v.join("") : String(v ?? "")
-    )
-      .find((h) => h.includes("LoRA vs DoRA vs PiSSA (this run)"));
-    assert.ok(html, "the comparison table is in the executed notebook");
-    const rows = [...html.matchAll(/<tr>(.*?)<\/tr>/g)].map((m) =>
-      [...m[1].matchAll(/<td[^>]*>(.*?)<\/td>/g)].map((c) => c[1])
-    ).filter((cells) => cells.length); // the header row has <th>, not <td>
-    assert.equal(rows.length, 3);
-    for (const [method, params, sPerStep, peakMb, trainLoss, evalLoss, em, runId] of rows) {
-      const run = loadRun(runId);
-      const expected = summarizeRun(method, { ...run, ok: true });
-      const points = train.find((t) => t.name === method)!.y.length;
-      assert.equal(points, run.events.filter((e) => e.event === "step").length, `${method}: chart points`);
-      assert.equal(run.config.method, method);
-      assert.equal(params, expected.trainableParams!.toLocaleString("en-US"));
-      assert.equal(Number(sPerStep), Number(expected.secondsPerStep!.toPrecision(4)));
-      assert.equal(peakMb.replace(/,/g, ""), String(Math.round(expected.peakMemoryBytes! / 1e6)));
-      assert.equal(Number(trainLoss), Number(expected.finalTrainLoss!.toPrecision(4)));
-      assert.equal(Number(evalLoss), Number(expected.finalEvalLoss!.toPrecision(4)));
-      assert.equal(Number(em), Math.round(expected.exactMatch! * 100));
+    assert.deepEqual(train.map((t) => t.name), ["lora", "dora", "pissa", "full"]);
+    // The seed table equals the run store: the lesson's runs, summarised again from their folders.
+    const tables = outputs.map((o) => o.data?.["text/html"]).map((v) => Array.isArray(v) ? v.join("") : String(v ?? ""));
+    const cellsOf = (caption: string) => {
+      const html = tables.find((h) => h.includes(caption));
+      assert.ok(html, `table "${caption}" is in the executed notebook`);
+      return [...html.matchAll(/<tr>(.*?)<\/tr>/g)].map((m) => [...m[1].matchAll(/<td[^>]*>(.*?)<\/td>/g)].map((c) => c[1]))
+        .filter((c) => c.length);
+    };
+    const mine = listRuns().filter((r) => Deno.statSync(r.dir).mtime!.getTime() >= startedAt - 1000);
+    assert.equal(mine.length, 12, `4 variants × 3 seeds: ${mine.map((r) => r.id).join(", ")}`);
+    const expected = seedTableRows(
+      summarizeSeeds(mine.sort((a, b) => a.config.train.seed - b.config.train.seed).map((r) => summarizeRun(r.config.method, { ...r, ok: r.status === "done" }))),
+      { costs: true },
+    );
+    const seedRows = cellsOf("Mean ± sd over 3 seeds");
+    assert.deepEqual(seedRows.map((r) => r[0]).sort(), ["dora", "full", "lora", "pissa"]);
+    for (const row of seedRows) {
+      const want = expected.find((e) => e.variant === row[0])!;
+      const cols = ["train ms/step", "held-out loss", "exact match %", "exact match, pooled [95% CI]", "init s"];
+      for (const [k, col] of cols.entries()) {
+        assert.equal(row[2 + k].replace(/&lt;/g, "<"), String(want[col]), `${row[0]}: ${col}`);
+      }
     }
     assertEveryShowingCellHasOutput(result.out);
     const text = outputs.filter((o) => o.output_type === "stream").map((o) => o.text!.join("")).join("");
-    assert.match(text, /correlation of ΔM with ΔD over 35 matrices/);
-    assert.match(text, /‖W_res \+ s·BA − W‖ \/ ‖W‖ = \d\.\de-\d+/);
-    assert.match(text, /\d+% of routing slots dropped at capacity \d+/);
-    assert.match(text, /aux loss: this router \d\.\d{3}, a collapsed one \d\.\d{3}/);
+    assert.match(text, /^Rule: a difference in held-out loss counts only when/m);
+    assert.match(text, /^pissa vs lora: held-out loss \d\.\d{3} ± \d\.\d{3} vs/m);
+    assert.match(text, /^pissa reached loss ≤ \d\.\d\d in /m);
+    assert.match(text, /So here, on this model and data, PiSSA did (not )?converge/);
+    assert.equal(cellsOf("DoRA Fig. 2, measured on this run").length, 3);
+    // Every adapter started as a no-op: the trainer's base and init losses agree.
+    for (const [method, , , , diff] of cellsOf("Each adapter starts as a no-op")) {
+      assert.ok(Number(diff) < 1e-3, `${method}: |base − init loss| = ${diff}`);
+    }
+    assert.match(text, /its saved adapter has rank 32/);
+    assert.match(text, /Without the balancing loss the routing collapsed on every seed; with it, it stayed spread on every seed/);
+    assert.match(text, /Parameters per token: [\d,]+ active of [\d,]+/);
     assert.ok(result.html && Deno.readTextFileSync(result.html).includes("ince-figure"));
   } finally {
     Deno.removeSync(out, { recursive: true });

@@ -171,8 +171,16 @@ Deno.test("the beginner lesson runs from its own folder and imports ../../lib/mo
   const cells = readCells(result.out);
   const text = cells.flatMap(outputKeys).map((o) => o.text).join("\n");
   assert.match(text, /PyTorch/);
-  const em = Number(text.match(/held-out exact match after \d+ steps: (\d+)%/)?.[1]);
+  const em = Number(text.match(/held-out exact match after \d+ steps: (\d+)% \[\d+–\d+%\] — \d+ of \d+ held-out questions/)?.[1]);
   assert.ok(em >= 30, `the lesson's fine-tune should teach the skill; exact match ${em}%`);
+  // B = 0: the trainer's loss before and right after adding the adapter are the same number.
+  const noop = text.match(/: (\S+) before the adapter, (\S+) right after it was added/);
+  assert.ok(noop && Math.abs(Number(noop[1]) - Number(noop[2])) < 1e-6, `no-op at init: ${noop?.[0]}`);
+  assert.match(text, /s = α\/r = 2; the same α at r = 64 would give s = 0\.5/);
+  // The loss/accuracy puzzle, computed: the end tokens are first choices at a low probability.
+  const end = text.match(/The end tokens are (\d+)% right as a first choice but get ([\d.]+)% probability/);
+  assert.ok(end && Number(end[1]) >= 90 && Number(end[2]) < 20, `end tokens: ${end?.[0]}`);
+  assert.match(text, /LoRA changed row lengths too: over 35 adapted matrices/);
   assert.ok(result.html && Deno.readTextFileSync(result.html).includes("first fine-tune"));
   assertEveryShowingCellHasOutput(result.out);
   assert.match(text, /Overfitting: held-out loss was lowest at step \d+/, "the identity run memorises");
