@@ -1,6 +1,7 @@
 /**
- * `deno task demo`: the main job. Runs lesson 06 (LoRA vs DoRA vs PiSSA on the built-in model, with the
- * runs recorded under runs/) headless into out/ with an HTML copy, then prints its comparison table.
+ * `deno task demo`: the main job. Runs lesson 06 (LoRA vs DoRA vs PiSSA vs a full fine-tune on the built-in
+ * model, three seeds each, the runs recorded under runs/) headless into out/ with an HTML copy, then prints its
+ * comparison table (mean ± sd over the seeds).
  *
  * @module
  */

@@ -107,7 +107,7 @@ Deno.test("lesson 06 runs headless: one live chart (lora, dora, pissa, full), a 
       summarizeSeeds(mine.sort((a, b) => a.config.train.seed - b.config.train.seed).map((r) => summarizeRun(r.config.method, { ...r, ok: r.status === "done" }))),
       { costs: true },
     );
-    const seedRows = cellsOf("Mean ± sd over 3 seeds");
+    const seedRows = cellsOf("mean ± sd over 3 seeds");
     assert.deepEqual(seedRows.map((r) => r[0]).sort(), ["dora", "full", "lora", "pissa"]);
     for (const row of seedRows) {
       const want = expected.find((e) => e.variant === row[0])!;
