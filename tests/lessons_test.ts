@@ -94,24 +94,38 @@ Deno.test("lesson 06 runs headless: one live chart (lora, dora, pissa, full), a 
     const train = curves[0].data.filter((t) => t.meta?.kind === "train");
     assert.deepEqual(train.map((t) => t.name), ["lora", "dora", "pissa", "full"]);
     // The seed table equals the run store: the lesson's runs, summarised again from their folders.
-    const tables = outputs.map((o) => o.data?.["text/html"]).map((v) => Array.isArray(v) ? v.join("") : String(v ?? ""));
+    const tables = outputs.map((o) => o.data?.["text/html"]).map((v) =>
+      Array.isArray(v) ? v.join("") : String(v ?? "")
+    );
     const cellsOf = (caption: string) => {
       const html = tables.find((h) => h.includes(caption));
       assert.ok(html, `table "${caption}" is in the executed notebook`);
-      return [...html.matchAll(/<tr>(.*?)<\/tr>/g)].map((m) => [...m[1].matchAll(/<td[^>]*>(.*?)<\/td>/g)].map((c) => c[1]))
+      return [...html.matchAll(/<tr>(.*?)<\/tr>/g)].map((m) =>
+        [...m[1].matchAll(/<td[^>]*>(.*?)<\/td>/g)].map((c) => c[1])
+      )
         .filter((c) => c.length);
     };
     const mine = listRuns().filter((r) => Deno.statSync(r.dir).mtime!.getTime() >= startedAt - 1000);
     assert.equal(mine.length, 12, `4 variants × 3 seeds: ${mine.map((r) => r.id).join(", ")}`);
     const expected = seedTableRows(
-      summarizeSeeds(mine.sort((a, b) => a.config.train.seed - b.config.train.seed).map((r) => summarizeRun(r.config.method, { ...r, ok: r.status === "done" }))),
+      summarizeSeeds(
+        mine.sort((a, b) => a.config.train.seed - b.config.train.seed).map((r) =>
+          summarizeRun(r.config.method, { ...r, ok: r.status === "done" })
+        ),
+      ),
       { costs: true },
     );
     const seedRows = cellsOf("mean ± sd over 3 seeds");
     assert.deepEqual(seedRows.map((r) => r[0]).sort(), ["dora", "full", "lora", "pissa"]);
     for (const row of seedRows) {
       const want = expected.find((e) => e.variant === row[0])!;
-      const cols = ["train ms/step", "held-out loss", "exact match %", "exact match, pooled [95% CI]", "init s"];
+      const cols = [
+        "train ms/step",
+        "held-out loss",
+        "exact match %",
+        "exact match, pooled [95% CI]",
+        "init s",
+      ];
       for (const [k, col] of cols.entries()) {
         assert.equal(row[2 + k].replace(/&lt;/g, "<"), String(want[col]), `${row[0]}: ${col}`);
       }
@@ -128,7 +142,10 @@ Deno.test("lesson 06 runs headless: one live chart (lora, dora, pissa, full), a 
       assert.ok(Number(diff) < 1e-3, `${method}: |base − init loss| = ${diff}`);
     }
     assert.match(text, /its saved adapter has rank 32/);
-    assert.match(text, /Without the balancing loss the routing collapsed on every seed; with it, it stayed spread on every seed/);
+    assert.match(
+      text,
+      /Without the balancing loss the routing collapsed on every seed; with it, it stayed spread on every seed/,
+    );
     assert.match(text, /Parameters per token: [\d,]+ active of [\d,]+/);
     assert.ok(result.html && Deno.readTextFileSync(result.html).includes("ince-figure"));
   } finally {
@@ -209,7 +226,10 @@ Deno.test("lesson 03 runs headless: merge, GGUF f32/f16/Q8_0/Q4_K_M and ONNX mea
       assert.ok(Number(row[5]) >= 95, `${row[0]}: ${row[5]} % of transformers' answers`);
     }
     assert.match(text, /The Modelfile parses back to the same content/);
-    assert.match(text, /Write 47 in Turkish words\. → .+\n\((llama\.cpp's server at|Ollama:) .*(\d+) pieces streamed/);
+    assert.match(
+      text,
+      /Write 47 in Turkish words\. → .+\n\((llama\.cpp's server at|Ollama:) .*(\d+) pieces streamed/,
+    );
     assert.match(text, /Write 58 in Turkish words\. → \S.*\(\d+ tokens in \d+ ms\)/);
   } finally {
     Deno.removeSync(out, { recursive: true });

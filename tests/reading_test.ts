@@ -142,11 +142,21 @@ Deno.test("real runs: identical settings under 3 seeds read as no difference; a 
   const { compareRuns } = await import("../lib/train/compare_runs.ts");
   const { numbersRecipe } = await import("../lib/train/recipes.ts");
   const base = numbersRecipe({
-    train: { maxSteps: 16, batchSize: 8, lr: 3e-3, warmupSteps: 2, evalEvery: 16, logEvery: 4, probeMemory: false },
+    train: {
+      maxSteps: 16,
+      batchSize: 8,
+      lr: 3e-3,
+      warmupSteps: 2,
+      evalEvery: 16,
+      logEvery: 4,
+      probeMemory: false,
+    },
     eval: { exactMatch: false },
   });
   // "same" is the baseline's config under another name; "slow" learns 300× slower (the planted difference).
-  const rows = await compareRuns(base, { lora: {}, same: {}, slow: { train: { lr: 1e-5 } } }, { seeds: [0, 1, 2] });
+  const rows = await compareRuns(base, { lora: {}, same: {}, slow: { train: { lr: 1e-5 } } }, {
+    seeds: [0, 1, 2],
+  });
   assert.ok(rows.every((r) => r.ok), rows.filter((r) => !r.ok).map((r) => r.runDir).join(", "));
   // The seeds really differ: otherwise there would be no spread to read against.
   const lora = rows.filter((r) => r.name === "lora").map((r) => r.finalEvalLoss!);

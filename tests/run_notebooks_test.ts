@@ -171,7 +171,10 @@ Deno.test("the beginner lesson runs from its own folder and imports ../../lib/mo
   const cells = readCells(result.out);
   const text = cells.flatMap(outputKeys).map((o) => o.text).join("\n");
   assert.match(text, /PyTorch/);
-  const em = Number(text.match(/held-out exact match after \d+ steps: (\d+)% \[\d+–\d+%\] — \d+ of \d+ held-out questions/)?.[1]);
+  const em = Number(
+    text.match(/held-out exact match after \d+ steps: (\d+)% \[\d+–\d+%\] — \d+ of \d+ held-out questions/)
+      ?.[1],
+  );
   assert.ok(em >= 30, `the lesson's fine-tune should teach the skill; exact match ${em}%`);
   // B = 0: the trainer's loss before and right after adding the adapter are the same number.
   const noop = text.match(/: (\S+) before the adapter, (\S+) right after it was added/);
