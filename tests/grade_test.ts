@@ -341,7 +341,9 @@ function lessonImports(path: string) {
 
 // Realistic cheats: the exercise's signature, adapted onto the forbidden library function.
 const LESSON_CHEATS: Record<string, string> = {
-  "moe-routing": `function route(
+  "moe-routing": `import { fromRows } from "../../lib/mod.ts";
+
+function route(
   logits: number[][],
   k: number,
 ): { probs: number[][]; chosen: number[][]; weights: number[][] } {
