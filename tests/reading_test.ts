@@ -4,7 +4,8 @@
  */
 import assert from "node:assert/strict";
 import { overfittingVerdict } from "../lib/train/overfitting.ts";
-import { type ComparisonRow, describeComparison } from "../lib/train/compare_runs.ts";
+import type { ComparisonRow } from "../lib/train/compare_runs.ts";
+import { describeComparison } from "../lib/train/seed_summary.ts";
 import { loadRun } from "../lib/train/run_store.ts";
 import type { TrainEvent } from "../lib/train/events.ts";
 import { correlation } from "../lib/math/stats.ts";

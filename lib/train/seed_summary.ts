@@ -1,12 +1,13 @@
 /**
- * Several seeds per method: the mean ± standard deviation of each metric, whether a difference exceeds
- * the seed-to-seed noise, and the table a lesson shows.
+ * Reading a comparison honestly: several seeds per method give the mean ± standard deviation of each
+ * metric, whether a difference exceeds the seed-to-seed noise, and the table a lesson shows; one seed gives
+ * the numbers without a verdict ({@linkcode describeComparison}).
  *
  * @module
  */
 import type { ComparisonRow } from "./compare_runs.ts";
 import { exceedsNoise, formatMeanSd, type MeanSd, meanSd } from "../math/stats.ts";
-import { binomialInterval, intervalsDisjoint, type RateInterval } from "../eval/binomial.ts";
+import { binomialInterval, formatRate, intervalsDisjoint, type RateInterval } from "../eval/binomial.ts";
 
 /** One variant over its seeds: mean ± sd of each metric (null where no run reported it). */
 export interface SeedSummary {
@@ -202,4 +203,83 @@ export function seedTableRows(
       : {}),
     seeds: s.seeds.length,
   }));
+}
+
+/**
+ * An honest reading of a comparison table. With several seeds per variant it is {@linkcode describeSeeds}'s:
+ * a difference is real only when it exceeds the seed-to-seed spread. With one seed it states each method
+ * against the baseline (held-out loss, exact match with its 95 % binomial interval, time per training
+ * step, trainable parameters) and says that one seed cannot tell a difference from noise — it never calls
+ * a single-seed result a tie or a real difference.
+ *
+ * @param rows The rows of `compareRuns`.
+ * @param options `baseline`: the variant the others are read against (default "lora", else the first).
+ * @returns Sentences, computed from the rows.
+ *
+ * @example One seed: the numbers, and no verdict
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { describeComparison } from "./seed_summary.ts";
+ * const row = (name: string, loss: number, seed = 0) => ({ name, method: name, seed, ok: true, trainableParams: 100,
+ *   secondsPerStep: 0.2, trainSecondsPerStep: 0.1, evalSeconds: 1, peakMemoryBytes: 1e9, peakAllocatedBytes: null,
+ *   peakRssBytes: null, initSeconds: 0, memoryBreakdown: null, finalTrainLoss: 2, finalEvalLoss: loss,
+ *   exactMatch: 0.5, exactMatchExamples: 60, runDir: "runs/x" });
+ * assert.match(describeComparison([row("lora", 3), row("dora", 2.5)]).at(-1)!, /One seed per method/);
+ * const seeds = [0, 1, 2].flatMap((s) => [row("lora", 3 + s / 100, s), row("dora", 2.5 + s / 100, s)]);
+ * assert.match(describeComparison(seeds).join(" "), /lower, by more than the seed-to-seed spread/);
+ * ```
+ */
+export function describeComparison(
+  rows: readonly ComparisonRow[],
+  options: { baseline?: string } = {},
+): string[] {
+  const baselineName = options.baseline ?? (rows.some((r) => r.name === "lora") ? "lora" : rows[0]?.name);
+  const ok = rows.filter((r) => r.ok);
+  const seedsOf = (name: string) => ok.filter((r) => r.name === name).length;
+  if (ok.some((r) => seedsOf(r.name) > 1)) {
+    return describeSeeds(summarizeSeeds(rows), { baseline: baselineName });
+  }
+  const baseline = ok.find((r) => r.name === baselineName) ?? ok[0];
+  const done = ok.filter((r) => r.finalEvalLoss !== null);
+  if (!baseline || !done.length) {
+    return ["No run reported a held-out loss: set train.evalEvery and an eval dataset."];
+  }
+  const byLoss = [...done].sort((a, b) => a.finalEvalLoss! - b.finalEvalLoss!);
+  const pct = (x: number | null, base: number | null) =>
+    x === null || base === null || base === 0
+      ? "n/a"
+      : `${x >= base ? "+" : ""}${(((x - base) / base) * 100).toFixed(1)}%`;
+  const hits = (r: ComparisonRow) =>
+    r.exactMatch === null || !r.exactMatchExamples
+      ? null
+      : { k: Math.round(r.exactMatch * r.exactMatchExamples), n: r.exactMatchExamples };
+  const em = (r: ComparisonRow) => {
+    const h = hits(r);
+    return h ? formatRate(h.k, h.n) : r.exactMatch === null ? "n/a" : `${Math.round(r.exactMatch * 100)}%`;
+  };
+  const emApart = (r: ComparisonRow) => {
+    const a = hits(r), b = hits(baseline);
+    if (!a || !b) return "";
+    const apart = intervalsDisjoint(binomialInterval(a.k, a.n), binomialInterval(b.k, b.n));
+    return apart
+      ? " (the 95% intervals do not overlap)"
+      : " (the 95% intervals overlap: no difference shown)";
+  };
+  return [
+    `Lowest held-out loss: ${byLoss[0].name} (${byLoss[0].finalEvalLoss!.toFixed(3)}); highest: ${
+      byLoss.at(-1)!.name
+    } (${byLoss.at(-1)!.finalEvalLoss!.toFixed(3)}).`,
+    ...ok.filter((r) => r !== baseline).map((r) =>
+      `${r.name} vs ${baseline.name}: held-out loss ${
+        pct(r.finalEvalLoss, baseline.finalEvalLoss)
+      }, exact match ${em(r)} vs ${em(baseline)}${emApart(r)}, time per training step ${
+        pct(
+          r.trainSecondsPerStep ?? r.secondsPerStep,
+          baseline.trainSecondsPerStep ?? baseline.secondsPerStep,
+        )
+      }, trainable params ${pct(r.trainableParams, baseline.trainableParams)}.`
+    ),
+    `One seed per method: how much the held-out loss moves from seed to seed is unknown, so no difference ` +
+    `above can be called real, nor a tie. Run compareRuns with seeds (e.g. [0, 1, 2]) to find out.`,
+  ];
 }
