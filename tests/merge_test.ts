@@ -1,13 +1,20 @@
 /**
  * Merging adapters on the built-in model, on this CPU: one table of methods (tiny adapters trained
- * for a few steps) through the same checks against PEFT's unmerged model, then bad input.
+ * for a few steps, all in one trainer process) through the same checks against PEFT's unmerged model,
+ * then bad input.
  */
 import assert from "node:assert/strict";
 import { relative } from "node:path";
 import { projectRoot } from "../lib/env/paths.ts";
 import { exists } from "../lib/util/fs.ts";
-import { adapterFolder, compareMergedLogits, mergeAdapter } from "../lib/infer/merge.ts";
-import { trainRun } from "../lib/train/train_run.ts";
+import {
+  adapterFolder,
+  compareMergedLogits,
+  mergeAdapter,
+  type MergedComparison,
+  type MergedModel,
+} from "../lib/infer/merge.ts";
+import { trainRuns } from "../lib/train/train_run.ts";
 import { numbersRecipe } from "../lib/train/recipes.ts";
 
 const ROOT = projectRoot();
@@ -25,33 +32,73 @@ const METHODS = [
   { method: "pissa", r: 16, useDora: false },
 ] as const;
 
-const adapters = new Map<string, Promise<string>>();
+type Method = (typeof METHODS)[number]["method"];
+let trained: Promise<Map<Method, string>> | undefined;
 
-/** A tiny adapter trained with `method` (once per method), as its run's adapter folder. */
-function adapterFor(method: (typeof METHODS)[number]["method"]): Promise<string> {
-  if (!adapters.has(method)) {
-    adapters.set(
-      method,
-      trainRun(
-        numbersRecipe({
-          dataset: { eval: undefined },
-          method,
-          lora: { r: 8, alpha: 16 },
-          train: { maxSteps: 8, batchSize: 8, lr: 3e-3, seed: 7, warmupSteps: 0, logEvery: 1, evalEvery: 0 },
-        }),
-        { runsDir: RUNS, runId: method },
-      ).then((run) => {
-        assert.ok(run.ok, run.error?.message ?? `see ${run.dir}/stderr.log`);
-        return `${run.dir}/adapter`;
-      }),
-    );
+/** The three tiny adapters, trained in ONE trainer process (a batch), as their runs' adapter folders. */
+function adapters(): Promise<Map<Method, string>> {
+  trained ??= trainRuns(
+    METHODS.map(({ method }) =>
+      numbersRecipe({
+        dataset: { eval: undefined },
+        method,
+        lora: { r: 8, alpha: 16 },
+        train: { maxSteps: 8, batchSize: 8, lr: 3e-3, seed: 7, warmupSteps: 0, logEvery: 1, evalEvery: 0 },
+      })
+    ),
+    { runsDir: RUNS, runIds: METHODS.map((m) => m.method) },
+  ).then((runs) =>
+    new Map(runs.map((run, i) => {
+      assert.ok(run.ok, run.error?.message ?? `see ${run.dir}/stderr.log`);
+      return [METHODS[i].method, `${run.dir}/adapter`];
+    }))
+  );
+  return trained;
+}
+
+/** A tiny adapter trained with `method`, as its run's adapter folder. */
+async function adapterFor(method: Method): Promise<string> {
+  return (await adapters()).get(method)!;
+}
+
+interface Merged {
+  adapter: string;
+  merged: MergedModel;
+  comparison: MergedComparison;
+}
+const mergedBy = new Map<Method, Promise<Merged>>();
+
+/**
+ * Every method's adapter merged into `${RUNS}/<method>/merged` and compared with base + adapter. The
+ * methods' merges and comparisons (one Python process each) run side by side, not one after another.
+ */
+function mergeAll(): Map<Method, Promise<Merged>> {
+  if (mergedBy.size === 0) {
+    for (const { method } of METHODS) {
+      const p = adapterFor(method).then(async (adapter) => {
+        const out = `${RUNS}/${method}/merged`;
+        const merged = await mergeAdapter({ model: MODEL, adapter, out });
+        // The merged folder loads with plain transformers (no PEFT) in the comparison's process.
+        const comparison = await compareMergedLogits({
+          model: MODEL,
+          adapter,
+          merged: out,
+          prompts: PROMPTS,
+        });
+        return { adapter, merged, comparison };
+      });
+      p.catch(() => {}); // reported by the method's own test
+      mergedBy.set(method, p);
+    }
   }
-  return adapters.get(method)!;
+  return mergedBy;
 }
 
 for (const { method, r, useDora } of METHODS) {
   Deno.test(`mergeAdapter() merges a ${method} adapter into a plain model that matches base + adapter`, async () => {
-    const adapter = await adapterFor(method);
+    // Wait for every method's chain, so none of their processes outlives this test (the op sanitizer).
+    await Promise.allSettled(mergeAll().values());
+    const { adapter, merged, comparison: c } = await mergeAll().get(method)!;
     const info = adapterFolder(adapter);
     assert.equal(info.config.r, r);
     assert.equal(info.config.use_dora, useDora);
@@ -59,7 +106,6 @@ for (const { method, r, useDora } of METHODS) {
     assert.ok(info.files.some((f) => f.name === "adapter_model.safetensors" && f.bytes > 0));
 
     const out = `${RUNS}/${method}/merged`;
-    const merged = await mergeAdapter({ model: MODEL, adapter, out });
     assert.equal(merged.dir, out);
     assert.equal(merged.dtype, "float32");
     const names = merged.files.map((f) => f.name);
@@ -72,8 +118,6 @@ for (const { method, r, useDora } of METHODS) {
       Deno.statSync(`${ROOT}/data/models/ince-tiny/model.safetensors`).size,
     );
 
-    // The merged folder loads with plain transformers (no PEFT) in the comparison's process.
-    const c = await compareMergedLogits({ model: MODEL, adapter, merged: out, prompts: PROMPTS });
     console.log(
       `${method}: max |Δlogit| ${c.maxAbsDiff.toExponential(2)}, base vs merged ${
         c.baseMaxAbsDiff.toFixed(3)
