@@ -5,12 +5,15 @@
  * entropy come from the two end tokens, which the model ranks first but at about 1 % probability, from a
  * near-uniform distribution. The trainer's own numbers (a run through trainRun, logged every step) are the
  * reference; tokenReport recomputes them from the run's checkpoint.
+ *
+ * The two runs (LoRA, and a full fine-tune for contrast) train side by side, one trainer process each on
+ * one thread, and each Python job starts as soon as what it reads exists; each test then checks its own.
  */
 import assert from "node:assert/strict";
 import { type TokenReport, tokenReport, type TokenReportExample } from "../lib/infer/token_report.ts";
 import { scoreExamples } from "../lib/infer/score.ts";
 import { builtInModel } from "../lib/train/recipes.ts";
-import { trainRun } from "../lib/train/train_run.ts";
+import { type RunResult, trainRun } from "../lib/train/train_run.ts";
 import { eventsOf } from "../lib/train/events.ts";
 import { projectRoot } from "../lib/env/paths.ts";
 
@@ -32,40 +35,69 @@ function near(what: string, got: number, want: number, tol: number): void {
   assert.ok(Math.abs(got - want) <= tol, `${what}: tokenReport ${got} vs trainer ${want} (tolerance ${tol})`);
 }
 
-Deno.test("the trainer's loss, mean_token_accuracy and entropy all cover the answer + end tokens; the end tokens make the loss", async () => {
-  const file = trainFile();
-  // Every step's batch is the whole set, and step k's logged metrics come from the weights after k − 1
-  // updates: the checkpoint saved at step k − 1 (at step 1, the base model: LoRA starts as a no-op).
-  const run = await trainRun({
-    model: builtInModel(),
-    dataset: { train: file },
-    method: "lora",
-    lora: { r: 16, alpha: 32, dropout: 0, targetModules: "all-linear" },
-    train: {
-      maxSteps: STEPS,
-      batchSize: BATCH,
-      lr: 3e-3,
-      warmupSteps: 10,
-      maxLength: 64,
-      logEvery: 1,
-      saveEvery: STEPS - 1,
-    },
-  }, { runsDir: DIR, env: { OMP_NUM_THREADS: "1" } });
-  assert.ok(run.ok, run.error?.message);
-  const steps = eventsOf(run.events, "step");
-  const examples = scoreExamples(file).map((e) => e as TokenReportExample);
-  assert.equal(examples.length, BATCH);
+/** The LoRA run with its logged steps and the token reports at step 1 (base) and at the end. */
+interface LoraResult {
+  run: RunResult;
+  checks: [number, TokenReport][];
+}
 
-  const checks: [number, TokenReport][] = [
-    [1, await tokenReport({ model: builtInModel() }, examples)],
-    [
-      STEPS,
-      await tokenReport(
+let loraRun: Promise<LoraResult> | undefined, fullReport: Promise<TokenReport> | undefined;
+
+/** Starts both runs and their reports (once): two chains of processes, side by side on two cores. */
+function started(): Promise<unknown> {
+  if (!loraRun || !fullReport) {
+    const file = trainFile();
+    const examples = scoreExamples(file).map((e) => e as TokenReportExample);
+    assert.equal(examples.length, BATCH);
+    // One chain: the base model's report (step 1's reference), then the full fine-tune and its report.
+    const base = tokenReport({ model: builtInModel() }, examples);
+    // The other: the LoRA run, then its report. Every step's batch is the whole set, and step k's logged metrics come from the weights after k − 1
+    // updates: the checkpoint saved at step k − 1 (at step 1, the base model: LoRA starts as a no-op).
+    loraRun = trainRun({
+      model: builtInModel(),
+      dataset: { train: file },
+      method: "lora",
+      lora: { r: 16, alpha: 32, dropout: 0, targetModules: "all-linear" },
+      train: {
+        maxSteps: STEPS,
+        batchSize: BATCH,
+        lr: 3e-3,
+        warmupSteps: 10,
+        maxLength: 64,
+        logEvery: 1,
+        saveEvery: STEPS - 1,
+      },
+    }, { runsDir: DIR, env: { OMP_NUM_THREADS: "1" } }).then(async (run) => {
+      assert.ok(run.ok, run.error?.message);
+      const end = await tokenReport(
         { model: builtInModel(), adapter: `${run.dir}/checkpoints/checkpoint-${STEPS - 1}` },
         examples,
-      ),
-    ],
-  ];
+      );
+      return { run, checks: [[1, await base], [STEPS, end]] };
+    });
+    fullReport = base.then(() =>
+      trainRun({
+        model: builtInModel(),
+        dataset: { train: file },
+        fullFineTune: true,
+        train: { maxSteps: STEPS, batchSize: BATCH, lr: 1e-3, warmupSteps: 10, maxLength: 64, logEvery: 10 },
+      }, { runsDir: DIR, env: { OMP_NUM_THREADS: "1" } })
+    ).then((run) => {
+      assert.ok(run.ok, run.error?.message);
+      return tokenReport({ model: `${run.dir}/model` }, examples);
+    });
+    // Each failure is reported by its own test.
+    loraRun.catch(() => {});
+    fullReport.catch(() => {});
+  }
+  // Each test waits for both chains, so no process outlives it (the op sanitizer).
+  return Promise.allSettled([loraRun, fullReport]);
+}
+
+Deno.test("the trainer's loss, mean_token_accuracy and entropy all cover the answer + end tokens; the end tokens make the loss", async () => {
+  await started();
+  const { run, checks } = await loraRun!;
+  const steps = eventsOf(run.events, "step");
   for (const [step, report] of checks) {
     const logged = steps.find((s) => s.step === step)!;
     const trl = {
@@ -107,15 +139,8 @@ Deno.test("a full fine-tune, whose embeddings train, learns the end tokens that 
   // model's pretraining text, so their (tied) embedding rows are near copies of ~470 other unseen tokens'
   // (cosine > 0.99), and LoRA trains no embedding. With every weight training, embeddings included, the same
   // data and steps make them near certain.
-  const run = await trainRun({
-    model: builtInModel(),
-    dataset: { train: trainFile() },
-    fullFineTune: true,
-    train: { maxSteps: STEPS, batchSize: BATCH, lr: 1e-3, warmupSteps: 10, maxLength: 64, logEvery: 10 },
-  }, { runsDir: DIR, env: { OMP_NUM_THREADS: "1" } });
-  assert.ok(run.ok, run.error?.message);
-  const examples = scoreExamples(run.config.dataset.train).map((e) => e as TokenReportExample);
-  const full = await tokenReport({ model: `${run.dir}/model` }, examples);
+  await started();
+  const full = await fullReport!;
   assert.ok(full.end.accuracy === 1 && full.end.loss < 0.5 && full.end.entropy < 1, JSON.stringify(full.end));
   assert.ok(full.completion.loss < 0.5, JSON.stringify(full.completion));
   console.log(
