@@ -1,5 +1,5 @@
 /**
- * `deno task setup [--profile cpu|cuda|rocm] [--quiet] [--prune] [--browser]`: make this machine ready (idempotent).
+ * `deno task setup [--profile cpu|cuda|rocm] [--quiet] [--prune] [--browser] [--llamafactory]`: make this machine ready (idempotent).
  *
  * @module
  */
@@ -14,6 +14,7 @@ const { values } = parseArgs({
     quiet: { type: "boolean", default: false },
     prune: { type: "boolean", default: false },
     browser: { type: "boolean", default: false },
+    llamafactory: { type: "boolean", default: false },
   },
 });
 if (values.profile && !(PROFILES as readonly string[]).includes(values.profile)) {
@@ -27,6 +28,7 @@ try {
     quiet: values.quiet,
     prune: values.prune,
     browser: values.browser,
+    llamafactory: values.llamafactory,
   });
   if (!values.quiet) {
     console.error(

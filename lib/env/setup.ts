@@ -10,6 +10,7 @@
  */
 
 import { ensureDeployTools } from "../deploy/deploy_tools.ts";
+import { checkLlamaFactory, ensureLlamaFactory } from "../llamafactory/environment.ts";
 import { cacheDir, projectRoot } from "./paths.ts";
 import { detectProfile, type Profile } from "./profile.ts";
 import { exists } from "../util/fs.ts";
@@ -33,6 +34,8 @@ export interface SetupOptions {
   prune?: boolean;
   /** Also make sure a Chromium for the browser tests exists (Debian's `chromium`, via apt as root). */
   browser?: boolean;
+  /** Also create (first time: ≈ 300 MB, 1–2 min) and verify LLaMA-Factory's own environment (lesson 08). */
+  llamafactory?: boolean;
 }
 
 /** What {@linkcode setup} put where. */
@@ -48,6 +51,8 @@ export interface SetupResult {
   kernelSpec: string;
   /** The Chromium found or installed (with `browser: true`). */
   chromium?: string;
+  /** LLaMA-Factory's Python (with `llamafactory: true`). */
+  llamaFactoryPython?: string;
   /** Seconds each step took. */
   seconds: Record<string, number>;
 }
@@ -211,6 +216,30 @@ export async function setup(options: SetupOptions = {}): Promise<SetupResult> {
   // 2b. Lesson 03's extra Python packages and llama.cpp's converter (pinned; skipped when present).
   await timed("deploy", () => ensureDeployTools({ env, say }));
 
+  // 2c. Optionally LLaMA-Factory's own environment (lesson 08), next to the main one, and its versions.
+  let llamaFactoryPython: string | undefined;
+  if (options.llamafactory) {
+    llamaFactoryPython = await timed("llamafactory", async () => {
+      const lf = await ensureLlamaFactory({ env, say });
+      const v = await checkLlamaFactory(lf.python);
+      say(
+        `· LLaMA-Factory ${v.llamafactory} (transformers ${v.transformers}, peft ${v.peft}, trl ${v.trl}, torch ${v.torch}): ${lf.python}`,
+      );
+      const stale = [...Deno.readDirSync(`${cache}/llamafactory`)]
+        .filter((e) => e.name.startsWith("venv-") && `${cache}/llamafactory/${e.name}` !== lf.venv)
+        .map((e) => `${cache}/llamafactory/${e.name}`);
+      if (options.prune) { for (const path of stale) Deno.removeSync(path, { recursive: true }); }
+      if (stale.length) {
+        say(
+          `· ${options.prune ? "removed" : "kept"} ${stale.length} older LLaMA-Factory environment(s): ${
+            stale.join(", ")
+          }`,
+        );
+      }
+      return lf.python;
+    });
+  }
+
   // 3. Our kernel, written into the environment's Jupyter data path, where its JupyterLab and
   //    nbclient find it (other Jupyters: add `.tools/venv/share/jupyter` to JUPYTER_PATH).
   const kernelSpec = `${venv}/share/jupyter/kernels/ince/kernel.json`;
@@ -250,7 +279,16 @@ export async function setup(options: SetupOptions = {}): Promise<SetupResult> {
   }
 
   say(`✓ set-up done (${profile}): python ${python}`);
-  return { profile, deno, venv, python, kernelSpec, seconds, ...(chromium ? { chromium } : {}) };
+  return {
+    profile,
+    deno,
+    venv,
+    python,
+    kernelSpec,
+    seconds,
+    ...(chromium ? { chromium } : {}),
+    ...(llamaFactoryPython ? { llamaFactoryPython } : {}),
+  };
 }
 
 /**
