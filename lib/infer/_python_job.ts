@@ -33,6 +33,16 @@ export function modelJob(model: string, adapter?: string): { model: string; adap
   return { model: modelArg(model), adapter: adapter ? absPath(adapter) : null };
 }
 
+/** Options for {@linkcode runPythonJob}. */
+export interface PythonJobOptions {
+  /** The interpreter (default: the project's, {@linkcode pythonPath}). */
+  python?: string;
+  /** Added to the environment. */
+  env?: Record<string, string>;
+  /** The working folder (default: this process's). */
+  cwd?: string;
+}
+
 /**
  * Runs `lib/infer/python/<script>` (or `lib/<script>` when it names a folder, e.g.
  * `deploy/python/convert_gguf.py`) with a JSON job on stdin and returns its JSON answer (the last JSON
@@ -42,6 +52,7 @@ export function modelJob(model: string, adapter?: string): { model: string; adap
  * @param job The job, sent as JSON.
  * @param what What is being done, for the error (e.g. `"Generation with data/models/ince-tiny"`).
  * @param schema The answer's zod schema.
+ * @param options Another interpreter (e.g. LLaMA-Factory's environment), more environment variables, a cwd.
  * @returns The answer.
  * @throws {Error} `<what> failed: <the last stderr line>` when the script fails, answers nothing, or
  * answers something that does not match the schema.
@@ -59,14 +70,16 @@ export async function runPythonJob<T>(
   job: unknown,
   what: string,
   schema: z.ZodType<T>,
+  options: PythonJobOptions = {},
 ): Promise<T> {
   const shared = `${projectRoot()}/lib/infer/python`;
   const path = script.includes("/") ? `${projectRoot()}/lib/${script}` : `${shared}/${script}`;
   const pythonPathVar = [shared, Deno.env.get("PYTHONPATH")].filter(Boolean).join(":");
   const p = spawnJsonLines({
-    command: pythonPath(),
+    command: options.python ?? pythonPath(),
     args: [path],
-    env: { PYTHONPATH: pythonPathVar },
+    cwd: options.cwd,
+    env: { ...options.env, PYTHONPATH: pythonPathVar },
     job,
     schema,
     where: `${script}'s answer`,
