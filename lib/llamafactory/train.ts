@@ -235,9 +235,9 @@ export function llamaFactoryEvents(outputDir: string, options: LlamaFactoryEvent
       time,
       kind: "interrupted",
       message:
-        `stopped at step ${steps} on request; LLaMA-Factory saved the adapter and a checkpoint in ${outputDir}`,
+        `Stopped at step ${steps} on request; LLaMA-Factory saved the adapter and a checkpoint in ${outputDir}`,
       hint:
-        `Its adapter is usable as it is; to continue, train again with output_dir ${outputDir} (LLaMA-Factory resumes from its last checkpoint).`,
+        `The adapter in ${outputDir} is usable as it is; to train on from it, start a new run with adapter_name_or_path: ${outputDir}.`,
       step: steps,
     });
     return events;
