@@ -75,11 +75,7 @@ export function datasetInfoEntry(file: string): DatasetInfoEntry {
   const rows = Deno.readTextFileSync(path).split("\n").filter((l) => l.trim())
     .map((l) => JSON.parse(l) as Record<string, unknown>);
   const keys = new Set(rows.flatMap((r) => Object.keys(r)));
-  const shape = dataset.shape;
-  if (shape !== detectShape(rows[0])) {
-    throw new Error(`${path}: shape detection disagrees with lib/data's loader.`);
-  }
-  switch (shape) {
+  switch (dataset.shape) {
     case "alpaca":
       return {
         file_name: path,
