@@ -2,8 +2,10 @@
 loaded, nothing is trained, and the config's output_dir is never touched (the parser runs against a fresh
 temporary one, so it can neither resume from nor refuse the real folder; a refusal there is reported).
 
-Job (JSON on stdin): {"config": {...}} or {"yamlFile": "/abs/train.yaml"}.
-Prints one JSON line: {"ok": bool, "problems": [{"key": str|null, "message": str, "line"?: int}], "resolved": {...}}.
+Job (JSON on stdin): {"sources": [{"config": {...}} | {"yamlFile": "/abs/train.yaml"}, ...]} — several configs share one
+process (LLaMA-Factory's imports take most of the time).
+Prints one JSON line: {"results": [{"ok": bool, "problems": [{"key": str|null, "message": str, "line"?: int}],
+"resolved": {...}}, ...]}, one result per source, in order.
 Every problem is collected (not only the first), in this order:
  1. YAML: duplicate keys (LLaMA-Factory reads YAML with OmegaConf, which refuses them), each with its line.
  2. Unknown keys: keys no field of LLaMA-Factory's argument dataclasses takes (the rule of HfArgumentParser.parse_dict,
@@ -18,7 +20,6 @@ Every problem is collected (not only the first), in this order:
 LLaMA-Factory logs to stdout, so stdout is rebound to stderr before it is imported; the JSON goes to the real stdout.
 """
 
-import ast
 import dataclasses
 import difflib
 import json
@@ -33,15 +34,20 @@ def main() -> int:
     out, sys.stdout = sys.stdout, sys.stderr
     os.environ.setdefault("LLAMAFACTORY_VERBOSITY", "WARN")
     job = json.load(sys.stdin)
+    results = [validate(source) for source in job["sources"]]
+    print(json.dumps({"results": results}, default=str), file=out)
+    return 0
+
+
+def validate(source: dict) -> dict:
     problems: list[dict] = []
     lines: dict[str, int] = {}
-    if "yamlFile" in job:
-        cfg, lines, problems = read_yaml(job["yamlFile"])
+    if "yamlFile" in source:
+        cfg, lines, problems = read_yaml(source["yamlFile"])
     else:
-        cfg = job["config"]
+        cfg = source["config"]
     if cfg is None:
-        print(json.dumps({"ok": False, "problems": problems}), file=out)
-        return 0
+        return {"ok": False, "problems": problems, "resolved": {}}
 
     from llamafactory.hparams.parser import _TRAIN_ARGS
 
@@ -62,8 +68,7 @@ def main() -> int:
     for p in problems:
         if p["key"] in lines and "line" not in p:
             p["line"] = lines[p["key"]]
-    print(json.dumps({"ok": not problems, "problems": problems, "resolved": resolved}, default=str), file=out)
-    return 0
+    return {"ok": not problems, "problems": problems, "resolved": resolved}
 
 
 def read_yaml(path: str) -> tuple[dict | None, dict[str, int], list[dict]]:
