@@ -62,7 +62,7 @@ def validate(source: dict) -> dict:
         problems.append({"key": key, "message": message})
         del rest[key]
 
-    resolved = lf_rules(rest, problems)
+    resolved = lf_rules(rest, fields, problems)
     load_time_checks(rest, fields, problems)
     output_dir_check(cfg, problems)
     for p in problems:
@@ -170,7 +170,7 @@ def type_errors(cfg: dict, classes) -> list[tuple[str, str]]:
             if k in hints and not ok(v, hints[k])]
 
 
-def lf_rules(cfg: dict, problems: list[dict]) -> dict:
+def lf_rules(cfg: dict, fields: dict, problems: list[dict]) -> dict:
     """LLaMA-Factory's get_train_args on a copy whose output_dir is a fresh temporary folder."""
     from llamafactory.hparams.parser import get_train_args
 
@@ -179,7 +179,8 @@ def lf_rules(cfg: dict, problems: list[dict]) -> dict:
         model_args, data_args, training_args, finetuning_args, _ = get_train_args({**cfg, "output_dir": tmp})
     except Exception as e:  # ValueError mostly; TypeError for a value a dataclass cannot take
         text = str(e).strip()
-        keys = re.findall(r"`([a-z_0-9]+)`", text)
+        # The key: the first `backticked` name, else the first known key named as a word ("doesn't support bf16").
+        keys = re.findall(r"`([a-z_0-9]+)`", text) or [w for w in re.findall(r"[a-z_0-9]+", text) if w in fields]
         problems.append({"key": keys[0] if keys else None, "message": f"LLaMA-Factory: {text}"})
         return {}
     finally:
