@@ -70,6 +70,22 @@ def _peak_rss_bytes() -> int:
     return int(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024)
 
 
+def _eval_examples() -> int:
+    """Rows of the trainer's eval set: callbacks are not given the trainer, so find it up the call stack
+    (Trainer._inner_training_loop → CallbackHandler.on_train_begin → call_event → our callback)."""
+    from transformers import Trainer
+    frame = sys._getframe(1)
+    while frame is not None:
+        trainer = frame.f_locals.get("self")
+        if isinstance(trainer, Trainer):
+            data = trainer.eval_dataset
+            if data is None:
+                return 0
+            return sum(len(d) for d in data.values()) if isinstance(data, dict) else len(data)
+        frame = frame.f_back
+    return 0
+
+
 def main() -> int:
     if len(sys.argv) != 3:
         print("usage: run.py TRAIN.yaml METRICS.jsonl", file=sys.stderr)
@@ -89,7 +105,7 @@ def main() -> int:
     state = {"device": "cpu", "step_t0": None, "step_times": []}
 
     class Metrics(TrainerCallback):
-        def on_train_begin(self, args, st, control, model=None, train_dataloader=None, eval_dataloader=None, **kw):  # noqa: ARG002
+        def on_train_begin(self, args, st, control, model=None, train_dataloader=None, **kw):  # noqa: ARG002
             import peft
             import torch
             import transformers
@@ -111,7 +127,7 @@ def main() -> int:
                   peftConfig=_jsonable(peft_config.to_dict()) if peft_config is not None else None,
                   targetModules=sorted(targets) if isinstance(targets, (set, list, tuple)) else [],
                   trainExamples=len(train_dataloader.dataset) if train_dataloader is not None else 0,
-                  evalExamples=len(eval_dataloader.dataset) if eval_dataloader is not None else 0)
+                  evalExamples=_eval_examples())
 
         def on_step_begin(self, args, st, control, **kw):  # noqa: ARG002
             state["step_t0"] = time.perf_counter()
