@@ -5,6 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { projectRoot, pythonPath } from "../lib/env/paths.ts";
+import { writeDatasetInfo } from "../lib/llamafactory/dataset_info.ts";
 import { exportLlamaFactory } from "../lib/llamafactory/export.ts";
 import { llamaFactoryEvents, trainLlamaFactoryRun } from "../lib/llamafactory/train.ts";
 import { startLlamaFactoryWebUi } from "../lib/llamafactory/webui.ts";
@@ -21,26 +22,11 @@ const RUNS = `${TMP}/runs`;
 const DATA = `${TMP}/data`;
 const ENV = { OMP_NUM_THREADS: "1" };
 
-// The registered datasets (as FINDINGS §4 checked them against LLaMA-Factory's loader).
-const alpaca = (file: string) => ({
-  file_name: `${ROOT}/data/datasets/${file}`,
-  formatting: "alpaca",
-  columns: { prompt: "instruction", query: "input", response: "output" },
+writeDatasetInfo(DATA, {
+  numbers_train: `${ROOT}/data/datasets/numbers-train.jsonl`,
+  numbers_heldout: `${ROOT}/data/datasets/numbers-heldout.jsonl`,
+  preferences: `${ROOT}/data/datasets/preferences.jsonl`,
 });
-Deno.mkdirSync(DATA, { recursive: true });
-Deno.writeTextFileSync(
-  `${DATA}/dataset_info.json`,
-  JSON.stringify({
-    numbers_train: alpaca("numbers-train.jsonl"),
-    numbers_heldout: alpaca("numbers-heldout.jsonl"),
-    preferences: {
-      file_name: `${ROOT}/data/datasets/preferences.jsonl`,
-      formatting: "alpaca",
-      ranking: true,
-      columns: { prompt: "prompt", chosen: "chosen", rejected: "rejected" },
-    },
-  }),
-);
 
 const BASE = {
   model_name_or_path: `${ROOT}/data/models/ince-tiny`,
