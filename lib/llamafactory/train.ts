@@ -376,8 +376,9 @@ export async function* trainLlamaFactory(
   input: LlamaFactoryTrainInput,
   options: TrainLlamaFactoryOptions = {},
 ): AsyncGenerator<TrainEvent> {
+  const python = await llamaFactoryPython(); // first: a missing environment leaves no half-made run folder
   const { dir, lf } = _prepare(input, options);
-  yield* _run(await llamaFactoryPython(), dir, lf, options);
+  yield* _run(python, dir, lf, options);
 }
 
 async function* _run(
@@ -480,9 +481,10 @@ export async function trainLlamaFactoryRun(
   input: LlamaFactoryTrainInput,
   options: TrainLlamaFactoryOptions = {},
 ): Promise<RunResult> {
+  const python = await llamaFactoryPython();
   const prepared = _prepare(input, options);
   const events: TrainEvent[] = [];
-  for await (const e of _run(await llamaFactoryPython(), prepared.dir, prepared.lf, options)) {
+  for await (const e of _run(python, prepared.dir, prepared.lf, options)) {
     events.push(e);
   }
   const error = events.find((e) => e.event === "error") as RunResult["error"];
