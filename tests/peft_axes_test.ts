@@ -1,7 +1,8 @@
 /**
- * The run config's independent axes reach PEFT as intended: one table of cases, all run in ONE
- * trainer process (which is itself checked against a run on its own), each read back from the
- * `start` event's PEFT config and the saved `adapter_config.json` (PEFT's own file).
+ * The run config's independent axes reach PEFT as intended: one table of cases, run as two batches side
+ * by side (two trainer processes, half the cases each; a run in a batch is itself checked against a run
+ * on its own), each read back from the `start` event's PEFT config and the saved `adapter_config.json`
+ * (PEFT's own file).
  */
 import assert from "node:assert/strict";
 import { projectRoot } from "../lib/env/paths.ts";
@@ -31,6 +32,8 @@ const BASE: RunConfigInput = numbersRecipe({
   },
 });
 const ALL_LINEAR = [...ALL_LINEAR_MODULES].sort();
+/** The batch runs in two processes at once on one thread each (the machine has two cores). */
+const ONE_THREAD = { OMP_NUM_THREADS: "1" };
 
 const of = <K extends TrainEvent["event"]>(run: RunResult, k: K) => eventsOf(run.events, k);
 const savedConfig = (run: RunResult) =>
@@ -182,9 +185,14 @@ CASES["full"] = [{ fullFineTune: true }, (run) => {
 let batch: RunResult[] = [];
 Deno.test("each axis and combination reaches PEFT (start event and saved adapter_config.json)", async (t) => {
   const names = Object.keys(CASES);
-  batch = await trainRuns(names.map((n) => ({ ...BASE, ...CASES[n][0] }) as RunConfigInput), {
-    runsDir: RUNS,
-  });
+  // Two trainer processes side by side, one thread each, half the cases in each.
+  const configs = names.map((n) => ({ ...BASE, ...CASES[n][0] }) as RunConfigInput);
+  const half = Math.ceil(configs.length / 2);
+  batch = (await Promise.all(
+    [configs.slice(0, half), configs.slice(half)].map((part) =>
+      trainRuns(part, { runsDir: RUNS, env: ONE_THREAD })
+    ),
+  )).flat();
   for (const [i, name] of names.entries()) {
     await t.step(name, () => {
       const run = batch[i];
@@ -211,7 +219,10 @@ Deno.test("a full fine-tune changes every weight of the model", async () => {
 });
 
 Deno.test("a run in a batch gives the same loss curve as the same run alone", async () => {
-  const alone = await trainRun({ ...BASE, ...CASES["gaussian"][0] } as RunConfigInput, { runsDir: RUNS });
+  const alone = await trainRun({ ...BASE, ...CASES["gaussian"][0] } as RunConfigInput, {
+    runsDir: RUNS,
+    env: ONE_THREAD, // as in the batch: the same thread count, so the same sums in the same order
+  });
   const inBatch = batch[Object.keys(CASES).indexOf("gaussian")];
   assert.ok(alone.ok && inBatch?.ok);
   assert.deepEqual(of(inBatch, "step").map((s) => s.loss), of(alone, "step").map((s) => s.loss));
