@@ -6,6 +6,7 @@ import assert from "node:assert/strict";
 import { overfittingVerdict } from "../lib/train/overfitting.ts";
 import type { ComparisonRow } from "../lib/train/compare_runs.ts";
 import { describeComparison } from "../lib/train/seed_summary.ts";
+import type { ConfigPatch } from "../lib/train/recipes.ts";
 import { loadRun } from "../lib/train/run_store.ts";
 import type { TrainEvent } from "../lib/train/events.ts";
 import { correlation } from "../lib/math/stats.ts";
@@ -155,9 +156,13 @@ Deno.test("real runs: identical settings under 3 seeds read as no difference; a 
     eval: { exactMatch: false },
   });
   // "same" is the baseline's config under another name; "slow" learns 300× slower (the planted difference).
-  const rows = await compareRuns(base, { lora: {}, same: {}, slow: { train: { lr: 1e-5 } } }, {
-    seeds: [0, 1, 2],
-  });
+  // Two trainer processes side by side (one thread each), the rows in the order of one call.
+  const groups: Record<string, ConfigPatch>[] = [{ lora: {}, same: {} }, { slow: { train: { lr: 1e-5 } } }];
+  const rows = (await Promise.all(
+    groups.map((variants) =>
+      compareRuns(base, variants, { seeds: [0, 1, 2], env: { OMP_NUM_THREADS: "1" } })
+    ),
+  )).flat();
   assert.ok(rows.every((r) => r.ok), rows.filter((r) => !r.ok).map((r) => r.runDir).join(", "));
   // The seeds really differ: otherwise there would be no spread to read against.
   const lora = rows.filter((r) => r.name === "lora").map((r) => r.finalEvalLoss!);
