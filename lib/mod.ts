@@ -33,3 +33,4 @@ export * from "./grade/mod.ts";
 export * from "./eval/mod.ts";
 export * from "./retrieval/mod.ts";
 export * from "./projects/mod.ts";
+export * from "./llamafactory/mod.ts";

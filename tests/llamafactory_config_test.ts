@@ -8,7 +8,11 @@
 import assert from "node:assert/strict";
 import { projectRoot } from "../lib/env/paths.ts";
 import { loadDataset } from "../lib/data/load_dataset.ts";
-import { fromRunConfig, runConfigDatasets, toYaml } from "../lib/llamafactory/config.ts";
+import {
+  runConfigDatasets,
+  runConfigToLlamaFactory,
+  toLlamaFactoryYaml,
+} from "../lib/llamafactory/config.ts";
 import { ensureLlamaFactory, llamaFactoryPython, lockedVersion } from "../lib/llamafactory/environment.ts";
 import {
   assertValidLlamaFactoryConfig,
@@ -22,6 +26,8 @@ const ROOT = projectRoot();
 const MODEL = `${ROOT}/data/models/ince-tiny`;
 const DATA = `${ROOT}/data/datasets`;
 const FIXTURES = `${ROOT}/tests/fixtures/llamafactory`;
+// The course's original YAML lives with lesson 08, which shows what LLaMA-Factory says about it.
+const COURSE_YAML = `${ROOT}/notebooks/08-llamafactory/course_sft.yaml`;
 const tmp = Deno.makeTempDirSync({ prefix: "ince-lf-config-test-" });
 const datasetDir = `${tmp}/data`; // `dataset_dir: data` (LLaMA-Factory's default) from cwd = tmp
 const say = (line: string) => console.error(line);
@@ -48,7 +54,10 @@ const RECIPES: Record<string, RunConfigInput> = {
     train: { ...base.train, dpoBeta: 0.1 },
   },
 };
-const lora = { ...fromRunConfig(base, { outputDir: `${tmp}/out`, datasetDir }) } as Record<string, unknown>;
+const lora = { ...runConfigToLlamaFactory(base, { outputDir: `${tmp}/out`, datasetDir }) } as Record<
+  string,
+  unknown
+>;
 
 writeDatasetInfo(datasetDir, {
   ...Object.assign({}, ...Object.values(RECIPES).map(runConfigDatasets)),
@@ -67,7 +76,7 @@ const SOURCES: Record<string, LlamaFactoryConfigSource> = {
       const file = `${tmp}/${name}.yaml`;
       Deno.writeTextFileSync(
         file,
-        toYaml(fromRunConfig(rc, { outputDir: `${tmp}/out-${name}`, datasetDir })),
+        toLlamaFactoryYaml(runConfigToLlamaFactory(rc, { outputDir: `${tmp}/out-${name}`, datasetDir })),
       );
       return [name, { yamlFile: file }];
     }),
@@ -141,14 +150,14 @@ Deno.test("validation never writes into the config's output_dir, and names one L
 });
 
 Deno.test("the course's original YAML is refused with the full list, each problem with its key and line", async () => {
-  const err = await assertValidLlamaFactoryConfig({ yamlFile: `${FIXTURES}/course_sft.yaml` }, {
+  const err = await assertValidLlamaFactoryConfig({ yamlFile: COURSE_YAML }, {
     cwd: tmp,
     say,
   })
     .then(() => undefined, (e: Error) => e);
   assert.ok(err, "the course's YAML must be refused");
   const [head, ...lines] = err.message.split("\n");
-  assert.equal(head, `LLaMA-Factory would refuse ${FIXTURES}/course_sft.yaml (7 problems):`);
+  assert.equal(head, `LLaMA-Factory would refuse ${COURSE_YAML} (7 problems):`);
   assert.deepEqual(lines.map((l) => l.match(/^(\w+) \(line (\d+)\): /)?.slice(1, 3).join(":")), [
     "learning_rate:17",
     "batch_size:14",

@@ -6,12 +6,12 @@
 import assert from "node:assert/strict";
 import { parse } from "yaml";
 import {
-  fromRunConfig,
+  llamaFactoryToRunConfig,
   parseLlamaFactoryConfig,
   RUN_CONFIG_MAPPING,
   runConfigDatasets,
-  toRunConfig,
-  toYaml,
+  runConfigToLlamaFactory,
+  toLlamaFactoryYaml,
 } from "../lib/llamafactory/config.ts";
 import { parseRunConfig, type RunConfigInput } from "../lib/train/run_config.ts";
 
@@ -64,15 +64,18 @@ const carried = (c: ReturnType<typeof parseRunConfig>) => ({
 Deno.test("ince → LLaMA-Factory → ince keeps every mapped field, for each case of the table", () => {
   for (const [name, extra] of Object.entries(CASES)) {
     const rc = { ...base, ...extra } as RunConfigInput;
-    const lf = fromRunConfig(rc, { outputDir: "/runs/x/output", datasetDir: "/runs/x/llamafactory" });
-    const back = toRunConfig(parse(toYaml(lf)), runConfigDatasets(rc));
+    const lf = runConfigToLlamaFactory(rc, {
+      outputDir: "/runs/x/output",
+      datasetDir: "/runs/x/llamafactory",
+    });
+    const back = llamaFactoryToRunConfig(parse(toLlamaFactoryYaml(lf)), runConfigDatasets(rc));
     assert.deepEqual(carried(back), carried(parseRunConfig(rc)), name);
   }
 });
 
 Deno.test("the mapping uses LLaMA-Factory's names for the lesson's switches", () => {
   const lf = (extra: Partial<RunConfigInput>) =>
-    fromRunConfig({ ...base, ...extra } as RunConfigInput, { outputDir: "/o", datasetDir: "/d" });
+    runConfigToLlamaFactory({ ...base, ...extra } as RunConfigInput, { outputDir: "/o", datasetDir: "/d" });
   assert.equal(lf(CASES.dora).use_dora, true);
   assert.deepEqual([lf(CASES.pissa).pissa_init, lf(CASES.pissa).pissa_iter], [true, 2]);
   assert.equal(lf(CASES.loraplus).loraplus_lr_ratio, 16);
@@ -95,10 +98,10 @@ Deno.test("the mapping uses LLaMA-Factory's names for the lesson's switches", ()
 Deno.test("what LLaMA-Factory has no key for is refused with a sentence, and the schema names bad keys", () => {
   const opts = { outputDir: "/o", datasetDir: "/d" };
   assert.throws(
-    () => fromRunConfig({ ...base, method: "olora" }, opts),
+    () => runConfigToLlamaFactory({ ...base, method: "olora" }, opts),
     /init "olora": LLaMA-Factory has no key/,
   );
-  assert.throws(() => fromRunConfig({ ...base, peftType: "ia3" }, opts), /peftType "ia3"/);
+  assert.throws(() => runConfigToLlamaFactory({ ...base, peftType: "ia3" }, opts), /peftType "ia3"/);
   const ok = {
     model_name_or_path: "m",
     dataset: "numbers",
@@ -116,7 +119,7 @@ Deno.test("what LLaMA-Factory has no key for is refused with a sentence, and the
     /x\.yaml: batch_size: .*did you mean per_device_train_batch_size\?; lora_dropuot: .*did you mean lora_dropout\?/,
   );
   assert.throws(
-    () => toRunConfig({ ...ok, max_steps: 5 }, { other: "/f.jsonl" }),
+    () => llamaFactoryToRunConfig({ ...ok, max_steps: 5 }, { other: "/f.jsonl" }),
     /dataset: "numbers" is not among/,
   );
 });

@@ -193,13 +193,13 @@ export function parseLlamaFactoryConfig(input: unknown, where = "LLaMA-Factory c
  * ```ts
  * import assert from "node:assert/strict";
  * import { parse } from "yaml";
- * import { toYaml } from "./config.ts";
- * const yaml = toYaml({ model_name_or_path: "m", dataset: "numbers", template: "chatml", output_dir: "out", learning_rate: 2e-4, max_steps: 5 });
+ * import { toLlamaFactoryYaml } from "./config.ts";
+ * const yaml = toLlamaFactoryYaml({ model_name_or_path: "m", dataset: "numbers", template: "chatml", output_dir: "out", learning_rate: 2e-4, max_steps: 5 });
  * assert.match(yaml, /^stage: sft$/m);
  * assert.equal(parse(yaml).learning_rate, 0.0002);
  * ```
  */
-export function toYaml(input: LlamaFactoryConfigInput, header?: string): string {
+export function toLlamaFactoryYaml(input: LlamaFactoryConfigInput, header?: string): string {
   const config = parseLlamaFactoryConfig(input);
   const ordered = Object.fromEntries(
     LLAMAFACTORY_KEYS.filter((k) => (config as Record<string, unknown>)[k] !== undefined)
@@ -210,7 +210,7 @@ export function toYaml(input: LlamaFactoryConfigInput, header?: string): string 
 }
 
 /** Where the mapped config puts things (paths are made absolute: LLaMA-Factory runs in another folder). */
-export interface FromRunConfigOptions {
+export interface RunConfigToLlamaFactoryOptions {
   /** LLaMA-Factory's `output_dir`. */
   outputDir: string;
   /** The folder holding `dataset_info.json` (see `writeDatasetInfo`). */
@@ -477,15 +477,18 @@ export const UNMAPPED_RUN_CONFIG_FIELDS: Readonly<Record<string, string>> = {
  * @example DoRA with rsLoRA scaling becomes two of LLaMA-Factory's switches
  * ```ts
  * import assert from "node:assert/strict";
- * import { fromRunConfig } from "./config.ts";
- * const lf = fromRunConfig(
+ * import { runConfigToLlamaFactory } from "./config.ts";
+ * const lf = runConfigToLlamaFactory(
  *   { model: "/m", dataset: { train: "/d/numbers-train.jsonl" }, method: "dora", scaling: "rslora", lora: { r: 8 }, train: { maxSteps: 20 } },
  *   { outputDir: "/out", datasetDir: "/d" },
  * );
  * assert.deepEqual([lf.use_dora, lf.use_rslora, lf.lora_rank, lf.dataset, lf.template, lf.max_steps], [true, true, 8, "numbers_train", "chatml", 20]);
  * ```
  */
-export function fromRunConfig(input: RunConfigInput, options: FromRunConfigOptions): LlamaFactoryConfig {
+export function runConfigToLlamaFactory(
+  input: RunConfigInput,
+  options: RunConfigToLlamaFactoryOptions,
+): LlamaFactoryConfig {
   const c = parseRunConfig(input);
   if (c.peftType !== "lora") {
     throw new Error(
@@ -504,7 +507,7 @@ export function fromRunConfig(input: RunConfigInput, options: FromRunConfigOptio
     report_to: "none",
   };
   for (const row of RUN_CONFIG_MAPPING) Object.assign(keys, row.to(c));
-  return parseLlamaFactoryConfig(keys, "fromRunConfig");
+  return parseLlamaFactoryConfig(keys, "runConfigToLlamaFactory");
 }
 
 function _merge(a: Record<string, unknown>, b: Record<string, unknown>): Record<string, unknown> {
@@ -531,13 +534,16 @@ function _merge(a: Record<string, unknown>, b: Record<string, unknown>): Record<
  * @example Round trip
  * ```ts
  * import assert from "node:assert/strict";
- * import { fromRunConfig, toRunConfig } from "./config.ts";
+ * import { runConfigToLlamaFactory, llamaFactoryToRunConfig } from "./config.ts";
  * const rc = { model: "/m", dataset: { train: "/d/numbers-train.jsonl" }, method: "pissa", train: { maxSteps: 20, lr: 1e-3 } };
- * const back = toRunConfig(fromRunConfig(rc, { outputDir: "/o", datasetDir: "/d" }), { numbers_train: "/d/numbers-train.jsonl" });
+ * const back = llamaFactoryToRunConfig(runConfigToLlamaFactory(rc, { outputDir: "/o", datasetDir: "/d" }), { numbers_train: "/d/numbers-train.jsonl" });
  * assert.deepEqual([back.method, back.train.maxSteps, back.train.lr, back.lora.r, back.dataset.train], ["pissa", 20, 1e-3, 16, "/d/numbers-train.jsonl"]);
  * ```
  */
-export function toRunConfig(input: LlamaFactoryConfigInput, datasets: Record<string, string>): RunConfig {
+export function llamaFactoryToRunConfig(
+  input: LlamaFactoryConfigInput,
+  datasets: Record<string, string>,
+): RunConfig {
   const c = parseLlamaFactoryConfig(input);
   const file = (name: string, key: string) => {
     const first = name.split(",")[0].trim();

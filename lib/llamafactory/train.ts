@@ -22,9 +22,9 @@ import { z } from "zod";
 import {
   type LlamaFactoryConfig,
   type LlamaFactoryConfigInput,
+  llamaFactoryToRunConfig,
   parseLlamaFactoryConfig,
-  toRunConfig,
-  toYaml,
+  toLlamaFactoryYaml,
 } from "./config.ts";
 import { llamaFactoryPython } from "./environment.ts";
 
@@ -343,12 +343,15 @@ function _prepare(input: LlamaFactoryTrainInput, options: TrainLlamaFactoryOptio
   const lf = _resolve(input, dir);
   const config = options.runConfig
     ? parseRunConfig(options.runConfig)
-    : toRunConfig(lf, _registered(lf.dataset_dir!));
+    : llamaFactoryToRunConfig(lf, _registered(lf.dataset_dir!));
   Deno.mkdirSync(`${dir}/llamafactory`, { recursive: true });
   Deno.writeTextFileSync(`${dir}/config.json`, JSON.stringify({ ...config, runDir: dir }, null, 2) + "\n");
   Deno.writeTextFileSync(
     `${dir}/llamafactory/train.yaml`,
-    toYaml(lf, `LLaMA-Factory training config of ince run ${id} (written by lib/llamafactory/train.ts)`),
+    toLlamaFactoryYaml(
+      lf,
+      `LLaMA-Factory training config of ince run ${id} (written by lib/llamafactory/train.ts)`,
+    ),
   );
   return { id, dir, config: { ...config, runDir: dir }, lf };
 }
