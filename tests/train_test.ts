@@ -26,9 +26,73 @@ function failure(run: RunResult): string {
     : Deno.readTextFileSync(`${run.dir}/stderr.log`).slice(-2000);
 }
 
+/** The abort-and-resume test's config: 20 steps, no eval. */
+const SHORT: RunConfigInput = {
+  ...BASE,
+  dataset: { train: BASE.dataset.train },
+  train: { ...BASE.train, maxSteps: 20, evalEvery: 0 },
+};
+const DPO: RunConfigInput = {
+  ...BASE,
+  stage: "dpo",
+  dataset: { train: `${ROOT}/data/datasets/preferences.jsonl` },
+  train: { maxSteps: 20, batchSize: 8, lr: 5e-3, seed: 7, maxLength: 64, dpoBeta: 0.1 },
+};
+/** The hard-kill test's cases: 12 steps, a checkpoint every 4. */
+const sft12 = (method: string): RunConfigInput => ({
+  ...BASE,
+  method,
+  dataset: { train: BASE.dataset.train },
+  train: { ...BASE.train, maxSteps: 12, evalEvery: 0, saveEvery: 4, logEvery: 1 },
+});
+const HARD_KILL: Record<string, RunConfigInput> = {
+  lora: sft12("lora"),
+  dora: sft12("dora"),
+  pissa: sft12("pissa"),
+  dpo: {
+    ...BASE,
+    stage: "dpo",
+    dataset: { train: `${ROOT}/data/datasets/preferences.jsonl` },
+    train: { maxSteps: 12, batchSize: 8, lr: 5e-3, seed: 7, maxLength: 64, saveEvery: 4, logEvery: 1 },
+  },
+};
+
+/**
+ * Every uninterrupted run the tests read, trained as two batches side by side: two trainer processes,
+ * one thread each (Python and PyTorch start once per batch; tests/peft_axes_test.ts checks that a run in
+ * a batch gives the same loss curve as alone).
+ */
+const SHARED: Record<string, RunConfigInput>[] = [
+  { lora: { ...BASE, method: "lora" }, dpo: DPO, short: SHORT, "hard-kill-reference-lora": HARD_KILL.lora },
+  {
+    dora: { ...BASE, method: "dora" },
+    pissa: { ...BASE, method: "pissa" },
+    ...Object.fromEntries(
+      ["dora", "pissa", "dpo"].map((name) => [`hard-kill-reference-${name}`, HARD_KILL[name]]),
+    ),
+  },
+];
+let shared: Promise<Record<string, RunResult>> | undefined;
+
+/** The shared batches' run called `name` (both batches start on the first call). */
+async function sharedRun(name: string): Promise<RunResult> {
+  shared ??= Promise.all(SHARED.map(async (batch) => {
+    const names = Object.keys(batch);
+    const runs = await trainRuns(Object.values(batch), {
+      runsDir: RUNS,
+      runIds: names.map((n) => `shared-${n}`),
+      env: { OMP_NUM_THREADS: "1" },
+    });
+    return names.map((n, i) => [n, runs[i]] as const);
+  })).then((parts) => Object.fromEntries(parts.flat()));
+  const run = (await shared)[name];
+  assert.ok(run, `no shared run called ${name}`);
+  return run;
+}
+
 for (const method of ["lora", "dora", "pissa"] as const) {
   Deno.test(`${method}: a 30-step run finishes, starts as a no-op, and its eval loss falls`, async () => {
-    const run = await trainRun({ ...BASE, method }, { runsDir: RUNS });
+    const run = await sharedRun(method);
     assert.ok(run.ok, failure(run));
     const [start] = of(run, "start");
     assert.ok(
@@ -52,12 +116,7 @@ for (const method of ["lora", "dora", "pissa"] as const) {
 }
 
 Deno.test("dpo: a run on the preference set finishes and its reward margin rises", async () => {
-  const run = await trainRun({
-    ...BASE,
-    stage: "dpo",
-    dataset: { train: `${ROOT}/data/datasets/preferences.jsonl` },
-    train: { maxSteps: 20, batchSize: 8, lr: 5e-3, seed: 7, maxLength: 64, dpoBeta: 0.1 },
-  }, { runsDir: RUNS });
+  const run = await sharedRun("dpo");
   assert.ok(run.ok, failure(run));
   const margins = of(run, "step").map((s) => s.metrics["rewards/margins"] ?? NaN);
   assert.equal(margins.length, 20);
@@ -69,12 +128,8 @@ Deno.test("dpo: a run on the preference set finishes and its reward margin rises
 });
 
 Deno.test("abort keeps events and a checkpoint; resuming reaches the uninterrupted run's final loss", async () => {
-  const config: RunConfigInput = {
-    ...BASE,
-    dataset: { train: BASE.dataset.train },
-    train: { ...BASE.train, maxSteps: 20, evalEvery: 0 },
-  };
-  const reference = await trainRun(config, { runsDir: RUNS });
+  const config = SHORT;
+  const reference = await sharedRun("short");
   assert.ok(reference.ok, failure(reference));
 
   const controller = new AbortController();
@@ -101,31 +156,16 @@ Deno.test("abort keeps events and a checkpoint; resuming reaches the uninterrupt
 });
 
 Deno.test("a hard kill (SIGKILL) loses only the steps since the last checkpoint: resuming reproduces the uninterrupted loss curve (LoRA, DoRA, PiSSA, DPO)", async () => {
-  const sft = (method: string): RunConfigInput => ({
-    ...BASE,
-    method,
-    dataset: { train: BASE.dataset.train },
-    train: { ...BASE.train, maxSteps: 12, evalEvery: 0, saveEvery: 4, logEvery: 1 },
-  });
-  const cases: Record<string, RunConfigInput> = {
-    lora: sft("lora"),
-    dora: sft("dora"),
-    pissa: sft("pissa"),
-    dpo: {
-      ...BASE,
-      stage: "dpo",
-      dataset: { train: `${ROOT}/data/datasets/preferences.jsonl` },
-      train: { maxSteps: 12, batchSize: 8, lr: 5e-3, seed: 7, maxLength: 64, saveEvery: 4, logEvery: 1 },
-    },
-  };
-  const reference = await trainRuns(Object.values(cases), { runsDir: RUNS }); // one process, uninterrupted
-  const names = Object.keys(cases), newest: number[] = [];
-  for (const [i, name] of names.entries()) {
-    assert.ok(reference[i].ok, `${name}: ${failure(reference[i])}`);
+  const cases = HARD_KILL, names = Object.keys(cases);
+  const reference = await Promise.all(names.map((n) => sharedRun(`hard-kill-reference-${n}`))); // uninterrupted
+  for (const [i, name] of names.entries()) assert.ok(reference[i].ok, `${name}: ${failure(reference[i])}`);
+  // The four runs to kill, side by side (one thread each): each is killed by its own run folder.
+  const killed = await Promise.all(names.map((name) => {
     const runId = `hard-kill-${name}`;
-    const killed = await trainRun(cases[name], {
+    return trainRun(cases[name], {
       runsDir: RUNS,
       runId,
+      env: { OMP_NUM_THREADS: "1" },
       onEvent: async (e) => {
         if (e.event === "step" && e.step === 6) {
           const out = await new Deno.Command("pkill", { args: ["-9", "-f", `${RUNS}/${runId}/config.json`] })
@@ -134,9 +174,12 @@ Deno.test("a hard kill (SIGKILL) loses only the steps since the last checkpoint:
         }
       },
     });
-    assert.equal(killed.error?.kind, "runtime", `${name}: ${failure(killed)}`);
-    assert.match(killed.error!.message, /killed by SIGKILL/);
-    const saved = [...Deno.readDirSync(`${killed.dir}/checkpoints`)]
+  }));
+  const newest: number[] = [];
+  for (const [i, name] of names.entries()) {
+    assert.equal(killed[i].error?.kind, "runtime", `${name}: ${failure(killed[i])}`);
+    assert.match(killed[i].error!.message, /killed by SIGKILL/);
+    const saved = [...Deno.readDirSync(`${killed[i].dir}/checkpoints`)]
       .filter((d) => /^checkpoint-\d+$/.test(d.name)).map((d) => Number(d.name.split("-")[1]));
     assert.ok(saved.length >= 1 && saved.length <= 2, `${name}: checkpoints ${saved}`);
     newest.push(Math.max(...saved));
