@@ -86,6 +86,10 @@ function _lockModule(imports: ImportDecl[]): string {
     ...new Set([
       "node:assert",
       "node:assert/strict",
+      // The library's schemas are zod objects, which memoize into themselves on first use (zod 4): zod is locked
+      // as a package (its functions and prototypes), so its instances stay usable even when a lesson's imports
+      // do not name zod.
+      "zod",
       ...imports.filter((i) => !/^import\s+type\b/.test(i.text) && !/\b(with|assert)\s*\{/.test(i.text))
         .map((i) => i.specifier),
     ]),
