@@ -11,7 +11,7 @@ import { readNotebook } from "../lib/notebook/read_notebook.ts";
 import { writeNotebook } from "../lib/notebook/write_notebook.ts";
 import { stripSolutions } from "../lib/notebook/student_notebook.ts";
 import { cellTags, exerciseMeta } from "../lib/notebook/cells.ts";
-import { assertEveryShowingCellHasOutput } from "./_notebook_asserts.ts";
+import { assertEveryShowingCellHasOutput, executedNotebook } from "./_notebook_asserts.ts";
 import { gradeNotebook } from "../lib/grade/grade_notebook.ts";
 import { formatGradeTable } from "../lib/grade/report.ts";
 import { describeFailure, runNotebooks } from "../lib/notebook/run_notebooks.ts";
@@ -248,20 +248,7 @@ Deno.test("lesson 07 runs headless: CAI, RLAIF + DPO and context distillation me
     assert.ok(result.ok, describeFailure(result));
     console.log(`lesson 07 ran in ${((performance.now() - t0) / 1000).toFixed(0)} s`);
     assertEveryShowingCellHasOutput(result.out);
-    type Output = { output_type: string; data?: Record<string, unknown>; text?: string[] };
-    const outputs = (readNotebook(result.out).cells as unknown as { outputs?: Output[] }[]).flatMap((c) =>
-      c.outputs ?? []
-    );
-    const text = outputs.filter((o) => o.output_type === "stream").map((o) => o.text!.join("")).join("");
-    const html = outputs.map((o) => [o.data?.["text/html"] ?? ""].flat().join("")).join("\n");
-    const table = (caption: string) => {
-      const start = html.indexOf(caption);
-      assert.ok(start >= 0, `table "${caption}" is in the executed notebook`);
-      const end = html.indexOf("</table>", start);
-      return [...html.slice(start, end).matchAll(/<tr>(.*?)<\/tr>/g)].map((m) =>
-        [...m[1].matchAll(/<td[^>]*>(.*?)<\/td>/g)].map((c) => c[1])
-      ).filter((cells) => cells.length);
-    };
+    const { text, html, table } = executedNotebook(result.out);
     assert.deepEqual(table("Per model, on prompts never trained on").map((r) => r[0]), ["sft", "cai", "dpo"]);
     assert.deepEqual(table("Judge win rates").map((r) => r[0]), ["cai vs sft", "dpo vs sft", "dpo vs cai"]);
     assert.equal(table("on 20 held-out questions").length, 3);
@@ -352,20 +339,7 @@ Deno.test("lesson 08 runs headless: LLaMA-Factory's parser on the course YAML, d
     assert.ok(result.ok, describeFailure(result));
     console.log(`lesson 08 ran in ${((performance.now() - t0) / 1000).toFixed(0)} s`);
     assertEveryShowingCellHasOutput(result.out);
-    type Output = { output_type: string; data?: Record<string, unknown>; text?: string[] };
-    const outputs = (readNotebook(result.out).cells as unknown as { outputs?: Output[] }[]).flatMap((c) =>
-      c.outputs ?? []
-    );
-    const text = outputs.filter((o) => o.output_type === "stream").map((o) => o.text!.join("")).join("");
-    const html = outputs.map((o) => [o.data?.["text/html"] ?? ""].flat().join("")).join("\n");
-    const table = (caption: string) => {
-      const start = html.indexOf(caption);
-      assert.ok(start >= 0, `table "${caption}" is in the executed notebook`);
-      const end = html.indexOf("</table>", start);
-      return [...html.slice(start, end).matchAll(/<tr>(.*?)<\/tr>/g)].map((m) =>
-        [...m[1].matchAll(/<td[^>]*>(.*?)<\/td>/g)].map((c) => c[1])
-      ).filter((cells) => cells.length);
-    };
+    const { outputs, text, table } = executedNotebook(result.out);
     // The course's YAML: LLaMA-Factory's own parser names every problem.
     assert.deepEqual(
       table("The course's YAML").map((r) => r[0]).sort(),
