@@ -45,10 +45,11 @@ export interface ExportedModel {
  * @returns The merged model's folder and how long the export took.
  * @throws {Error} When LLaMA-Factory fails (its last log lines), e.g. an adapter trained on another base.
  *
- * @example Merge a LLaMA-Factory run's adapter, then load it with transformers in ince's environment
+ * @example Merge a LLaMA-Factory run's adapter (its `output/` folder) into the base model
  * ```ts ignore
  * import { exportLlamaFactory } from "./export.ts";
- * const merged = await exportLlamaFactory({ model: "data/models/ince-tiny", adapter: `${run.dir}/output`, exportDir: "runs/merged" });
+ * const runDir = "runs/20261127T204822-lf-sft-e85a";
+ * const merged = await exportLlamaFactory({ model: "data/models/ince-tiny", adapter: `${runDir}/output`, exportDir: "runs/merged" });
  * console.log(merged.dir, merged.seconds);
  * ```
  */
