@@ -39,6 +39,8 @@ export const TrainEventSchema = z.discriminatedUnion("event", [
     paramsByModule: z.record(z.string(), z.object({ trainable: z.number(), total: z.number() })).optional(),
     /** How long the adapter's initialisation took (PiSSA's SVDs, OLoRA's QRs), in seconds. */
     initSeconds: num,
+    /** The engine that loaded the model and added the adapter: `peft` or `unsloth` (absent in older runs: peft). */
+    backend: z.string().optional(),
   }),
   z.object({
     event: z.literal("step"),
@@ -47,6 +49,8 @@ export const TrainEventSchema = z.discriminatedUnion("event", [
     loss: z.number(),
     /** Tokens seen so far (the trainer's cumulative count; absent in older recorded runs). */
     tokens: num,
+    /** Positions fed to the model so far, padding included (`1 − tokens/paddedTokens` is the padding fraction). */
+    paddedTokens: num,
     learningRate: num,
     gradNorm: num,
     tokensPerSecond: num,
@@ -104,6 +108,32 @@ export const TrainEventSchema = z.discriminatedUnion("event", [
       z.object({ lr: z.number(), params: z.number(), loraA: z.number(), loraB: z.number() }),
     )
       .optional(),
+    /** `peft` or `unsloth`. */
+    backend: z.string().optional(),
+    /** The per-device batch size training used (after `train.autoBatchSize`'s search, when on). */
+    batchSize: num,
+    /**
+     * The throughput settings as the engine holds them, read back from TRL's args object (TRL's names, e.g.
+     * `use_liger_kernel`, `padding_free`, `packing`, `torch_compile`; `padding_free_effective`: packing implies it).
+     */
+    engineArgs: z.record(z.string(), z.unknown()).optional(),
+    /** Real (non-padding) tokens / seconds over the measured steps (step 1 and the memory-probed step left out). */
+    tokensPerSecond: num,
+    /** The measured steps' real tokens, positions (padding included) and seconds. */
+    measuredTokens: num,
+    measuredPositions: num,
+    measuredSeconds: num,
+    /** The token-weighted mean sequence length S (Σ length² / Σ length) of the attention term. */
+    attentionSeqLength: num,
+    /** Model training FLOPs per token, 6·N + 12·L·heads·head_dim·S (lib/train/mfu.ts). */
+    flopsPerToken: num,
+    /** Model FLOPs utilisation, tokensPerSecond × flopsPerToken / peakFlops (null without a known peak). */
+    mfu: num,
+    /** The accelerator's peak FLOP/s for the run's dtype (data/gpu_peak_flops.json, or INCE_PEAK_FLOPS). */
+    peakFlops: num,
+    peakFlopsSource: z.string().nullable().optional(),
+    /** `torch.cuda.get_device_name()`, null on a CPU. */
+    gpuName: z.string().nullable().optional(),
   }),
   z.object({
     event: z.literal("error"),

@@ -118,6 +118,12 @@ export const RunConfigSchema = z.object({
   }).prefault({}),
   /** No adapter: every weight of the model trains (the reference the papers compare against). */
   fullFineTune: z.boolean().default(false),
+  /**
+   * Which engine loads the model and applies the adapter: `peft` (transformers + PEFT) or `unsloth` (Unsloth's
+   * `FastLanguageModel`, its fused kernels; needs Unsloth installed — `deno task setup --unsloth` — and a GPU).
+   * Training itself is TRL's in both, so the events are the same.
+   */
+  backend: z.enum(["peft", "unsloth"]).default("peft"),
   stage: z.enum(["sft", "dpo"]).default("sft"),
   lora: z.object({
     r: z.number().int("rank must be a whole number").min(1, "rank must be at least 1").default(16),
@@ -141,7 +147,27 @@ export const RunConfigSchema = z.object({
     schedule: z.enum(["cosine", "linear", "constant", "constant_with_warmup"]).default("cosine"),
     warmupSteps: z.number().int().min(0).default(0),
     maxLength: z.number().int().min(8).default(256),
+    /** Recompute activations in the backward pass instead of keeping them: less memory, ~30 % more compute. */
     gradientCheckpointing: z.boolean().default(false),
+    /**
+     * Throughput settings, passed to TRL / transformers as they are. Off by default: each changes the numerics or
+     * needs a GPU (see lesson 01).
+     * - `liger`: the Liger Triton kernels (`use_liger_kernel`): fused RMSNorm, RoPE, SwiGLU and the fused linear
+     *   cross-entropy that never builds the full logits tensor (large vocabularies). CUDA/ROCm GPU only.
+     * - `paddingFree`: a batch is its rows laid end to end with restarting `position_ids`, no padding
+     *   (`padding_free`); the attention keeps every row to itself (transformers builds a block-diagonal mask from
+     *   the positions, flash-attention uses the sequence boundaries). SFT and DPO.
+     * - `packing`: SFT rows packed into `maxLength`-token sequences by best-fit decreasing (`packing`, strategy
+     *   "bfd"): padding-free within each pack, so rows never attend to each other; changes how many rows a step sees.
+     * - `compile`: `torch.compile` the model (`torch_compile`): slow first steps, faster later ones.
+     * - `autoBatchSize`: start at `batchSize` and halve it after an out-of-memory error until a step fits
+     *   (`auto_find_batch_size`); the batch used is the `end` event's `batchSize`.
+     */
+    liger: z.boolean().default(false),
+    paddingFree: z.boolean().default(false),
+    packing: z.boolean().default(false),
+    compile: z.boolean().default(false),
+    autoBatchSize: z.boolean().default(false),
     seed: z.number().int().default(42),
     logEvery: z.number().int().min(1).default(1),
     /** Evaluate every N steps (0: only at the end). */
@@ -234,6 +260,15 @@ export const RunConfigSchema = z.object({
       "quant",
       'NF4 (bitsandbytes) needs a CUDA or ROCm GPU; on a CPU use quant: "none" (the built-in model is small)',
     );
+  }
+  if (c.train.packing && c.stage !== "sft") {
+    say("train.packing", "packing joins SFT rows into fixed-length sequences; for DPO use train.paddingFree");
+  }
+  if (c.train.liger && c.device === "cpu") {
+    say("train.liger", "Liger's kernels are Triton GPU kernels; on a CPU leave train.liger off");
+  }
+  if (c.backend === "unsloth" && c.device === "cpu") {
+    say("backend", 'Unsloth runs on a CUDA or ROCm GPU only; on a CPU use backend "peft" (the same run and events)');
   }
   if (c.peftType === "prefix_tuning" && c.train.gradientCheckpointing) {
     say(

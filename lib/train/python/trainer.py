@@ -348,6 +348,16 @@ class MemoryProbe:
 def run(cfg: dict, run_dir: str, interrupted: dict) -> int:
     check_config(cfg)
     import torch
+    backend = cfg.get("backend", "peft")
+    want_device = cfg.get("device", "auto")
+    if backend == "unsloth":
+        # Unsloth patches transformers, TRL and PEFT when it is imported, so it comes before them.
+        import unsloth_backend
+        reason = unsloth_backend.unavailable_reason("cuda" if want_device != "cpu" and torch.cuda.is_available() else "cpu") \
+            or unsloth_backend.check_config(cfg)
+        if reason:
+            raise ConfigError(f"field backend: {reason}")
+        import unsloth  # noqa: F401
     import transformers
     import peft
     import trl
@@ -370,6 +380,17 @@ def run(cfg: dict, run_dir: str, interrupted: dict) -> int:
         raise ConfigError("field fullFineTune: a full fine-tune has no adapter, init, quantization or PEFT type")
     if optim_cfg.get("name") == "loraplus" and (full or kind != "lora"):
         raise ConfigError("field optimizer.name: LoRA+ needs LoRA's A and B matrices (peftType lora, no fullFineTune)")
+    knobs = train_cfg
+    if knobs.get("liger") and device != "cuda":
+        raise ConfigError("field train.liger: Liger's kernels are Triton GPU kernels and this run is on the CPU; "
+                          "leave train.liger off here (it is measured on a GPU: bench/gpu_train_bench.py)")
+    if knobs.get("liger"):
+        import importlib.util
+        if importlib.util.find_spec("liger_kernel") is None:
+            raise ConfigError("field train.liger: the liger-kernel package is not installed; run `deno task setup` "
+                              "on this GPU machine (it installs requirements/gpu.lock) or leave train.liger off")
+    if knobs.get("packing") and stage != "sft":
+        raise ConfigError("field train.packing: packing joins SFT rows; for DPO use train.paddingFree")
     dtype_name = cfg.get("dtype", "auto")
     if dtype_name == "auto":
         dtype_name = "bfloat16" if device == "cuda" and torch.cuda.is_bf16_supported() else "float32"
@@ -388,20 +409,24 @@ def run(cfg: dict, run_dir: str, interrupted: dict) -> int:
         train_rows, eval_rows = [conv(r) for r in train_rows], [conv(r) for r in eval_rows]
 
     model_path = cfg["model"]
-    try:
-        tokenizer = AutoTokenizer.from_pretrained(model_path)
-    except OSError as e:
-        raise ConfigError(f"field model: cannot load {model_path}: {str(e).splitlines()[0]}") from None
+    quant = None
+    if backend == "unsloth":
+        # Unsloth loads the model (its patched classes) and adds the adapter itself (FastLanguageModel.get_peft_model).
+        model, tokenizer = unsloth_backend.load(cfg, ax, dtype, train_cfg["maxLength"])
+    else:
+        try:
+            tokenizer = AutoTokenizer.from_pretrained(model_path)
+        except OSError as e:
+            raise ConfigError(f"field model: cannot load {model_path}: {str(e).splitlines()[0]}") from None
+        if ax["quant"] == "nf4":
+            from transformers import BitsAndBytesConfig
+            quant = BitsAndBytesConfig(load_in_4bit=True, bnb_4bit_quant_type="nf4", bnb_4bit_use_double_quant=True,
+                                       bnb_4bit_compute_dtype=dtype)
+        model = AutoModelForCausalLM.from_pretrained(model_path, dtype=dtype, quantization_config=quant)
+        if device == "cuda" and quant is None:
+            model.to("cuda")
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token
-    quant = None
-    if ax["quant"] == "nf4":
-        from transformers import BitsAndBytesConfig
-        quant = BitsAndBytesConfig(load_in_4bit=True, bnb_4bit_quant_type="nf4", bnb_4bit_use_double_quant=True,
-                                   bnb_4bit_compute_dtype=dtype)
-    model = AutoModelForCausalLM.from_pretrained(model_path, dtype=dtype, quantization_config=quant)
-    if device == "cuda" and quant is None:
-        model.to("cuda")
 
     # The same few training examples before and after wrapping: DoRA/PiSSA/LoRA must not change the
     # model at step 0 (PiSSA moves the principal part of W into the adapter, W_res + BA = W).
@@ -431,11 +456,28 @@ def run(cfg: dict, run_dir: str, interrupted: dict) -> int:
         if shortest >= train_cfg["maxLength"]:
             raise ConfigError(f"field train.maxLength: {train_cfg['maxLength']} tokens leave no room for any answer "
                               f"(the shortest prompt of {cfg['dataset']['train']} is {shortest} tokens); raise it")
-    base_loss = probe_loss(model)
+    if knobs.get("paddingFree") and not knobs.get("packing") and stage == "sft":
+        # TRL's padding-free collator does not truncate: every row must already fit maxLength.
+        def row_tokens(r):
+            text = tokenizer.apply_chat_template(r["prompt"] + r["completion"], tokenize=False)
+            return len(tokenizer(text, add_special_tokens=False)["input_ids"])
+        longest = max(row_tokens(r) for r in train_rows)
+        if longest > train_cfg["maxLength"]:
+            raise ConfigError(f"field train.paddingFree: padding-free batches are not truncated and the longest row of "
+                              f"{cfg['dataset']['train']} has {longest} tokens > train.maxLength {train_cfg['maxLength']}; "
+                              "raise maxLength, or use train.packing (which cuts rows to maxLength)")
     total_steps = train_cfg["maxSteps"] or 0
-    peft_config = peft_config_for(cfg, model, total_steps)
+    if backend == "unsloth":
+        base_loss = None  # Unsloth returns the model with its adapter already added
+        peft_config = model.peft_config["default"]
+    else:
+        base_loss = probe_loss(model)
+        peft_config = peft_config_for(cfg, model, total_steps)
     t_init = time.time()
-    if peft_config is None:
+    if backend == "unsloth":
+        resolved = getattr(peft_config, "target_modules", None)
+        target_modules = sorted(resolved) if isinstance(resolved, (set, list, tuple)) else []
+    elif peft_config is None:
         model.requires_grad_(True)
         target_modules = []
     else:
@@ -461,8 +503,13 @@ def run(cfg: dict, run_dir: str, interrupted: dict) -> int:
     else:
         trainable, total = model.get_nb_trainable_parameters()
 
-    emit("start", versions={"torch": torch.__version__, "transformers": transformers.__version__, "peft": peft.__version__,
-                            "trl": trl.__version__, "python": sys.version.split()[0]},
+    versions = {"torch": torch.__version__, "transformers": transformers.__version__, "peft": peft.__version__,
+                "trl": trl.__version__, "python": sys.version.split()[0]}
+    for extra, wanted in (("liger_kernel", knobs.get("liger")), ("unsloth", backend == "unsloth")):
+        if wanted:
+            import importlib.metadata
+            versions[extra] = importlib.metadata.version(extra.replace("_", "-"))
+    emit("start", versions=versions, backend=backend,
          device=device, dtype=dtype_name, method=label, stage=stage, total_params=total, trainable_params=trainable,
          train_examples=len(train_rows), eval_examples=len(eval_rows), base_loss=base_loss, init_loss=init_loss,
          world_size=int(os.environ.get("WORLD_SIZE", "1")), run_dir=run_dir,
@@ -482,9 +529,16 @@ def run(cfg: dict, run_dir: str, interrupted: dict) -> int:
         gradient_checkpointing=train_cfg["gradientCheckpointing"], dataloader_num_workers=0, max_length=train_cfg["maxLength"],
         ddp_backend="gloo" if device == "cpu" and int(os.environ.get("WORLD_SIZE", "1")) > 1 else None,
         remove_unused_columns=True,
+        # The throughput settings (run_config.ts documents each), passed as they are.
+        use_liger_kernel=bool(knobs.get("liger")), padding_free=bool(knobs.get("paddingFree")),
+        torch_compile=bool(knobs.get("compile")), auto_find_batch_size=bool(knobs.get("autoBatchSize")),
     )
     state = {"last_time": time.time(), "last_tokens": 0.0, "last_step": 0, "rss": rss_bytes(), "last_save": time.time(),
-             "step_t0": None, "step_times": [], "eval_seconds": 0.0}
+             "step_t0": None, "step_times": [], "eval_seconds": 0.0, "probed_step": None}
+    # What the training forwards were fed, counted at the model's door (a forward pre-hook, training forwards only):
+    # positions (padding included), real tokens, and Σ length² for the attention term of the FLOPs.
+    fed = {"positions": 0, "tokens": 0, "len2": 0.0, "step": [0, 0, 0.0]}
+    per_step = []  # (seconds, tokens, positions, len2) of each optimizer step that was not memory-probed
     samples_per_step = train_cfg["batchSize"] * train_cfg["gradAccum"] * int(os.environ.get("WORLD_SIZE", "1"))
     memory = MemoryProbe(device, total_steps, train_cfg.get("probeMemory", True))
 
@@ -523,6 +577,8 @@ def run(cfg: dict, run_dir: str, interrupted: dict) -> int:
             dt = time.perf_counter() - state["step_t0"] if state["step_t0"] is not None else None
             if not memory.end() and dt is not None:
                 state["step_times"].append(dt)
+                per_step.append((dt, *fed["step"]))
+            fed["step"] = [0, 0, 0.0]
             state["rss"] = max(state["rss"], rss_bytes())
             if interrupted["flag"]:
                 control.should_save = True
@@ -541,7 +597,8 @@ def run(cfg: dict, run_dir: str, interrupted: dict) -> int:
                 tps = (tokens - state["last_tokens"]) / dt if tokens is not None else None
                 extra = {k: v for k, v in logs.items() if k.startswith(("rewards/", "logps/", "mean_token_accuracy", "entropy"))}
                 allocated, _ = memory.allocated()
-                emit("step", step=st.global_step, loss=logs["loss"], tokens=tokens, learning_rate=logs.get("learning_rate"),
+                emit("step", step=st.global_step, loss=logs["loss"], tokens=tokens, padded_tokens=fed["positions"],
+                     learning_rate=logs.get("learning_rate"),
                      grad_norm=logs.get("grad_norm"), tokens_per_second=tps, samples_per_second=samples_per_step * steps / dt,
                      peak_memory_bytes=peak_memory_bytes(device), peak_allocated_bytes=allocated, peak_rss_bytes=state["rss"],
                      elapsed=round(now - _T0, 3), epoch=logs.get("epoch"), metrics=extra)
@@ -566,7 +623,10 @@ def run(cfg: dict, run_dir: str, interrupted: dict) -> int:
                                                 loraplus_lr_ratio=optim_cfg.get("loraplusLrRatio", 16)), None)
     if stage == "sft":
         from trl import SFTConfig, SFTTrainer
-        trainer = SFTTrainer(model=model, args=SFTConfig(**common), train_dataset=Dataset.from_list(train_rows),
+        sft_args = {**common, "packing": bool(knobs.get("packing"))}
+        if knobs.get("paddingFree") and not knobs.get("packing"):
+            sft_args["max_length"] = None  # checked above: every row fits train.maxLength
+        trainer = SFTTrainer(model=model, args=SFTConfig(**sft_args), train_dataset=Dataset.from_list(train_rows),
                              eval_dataset=Dataset.from_list(eval_rows) if eval_rows else None,
                              processing_class=tokenizer, callbacks=[Events()], optimizers=optimizers)
     else:
@@ -575,6 +635,11 @@ def run(cfg: dict, run_dir: str, interrupted: dict) -> int:
                              train_dataset=Dataset.from_list(train_rows),
                              eval_dataset=Dataset.from_list(eval_rows) if eval_rows else None,
                              processing_class=tokenizer, callbacks=[Events()], optimizers=optimizers)
+    trainer.model.register_forward_pre_hook(_count_fed(fed), with_kwargs=True)
+    engine_args = {k: getattr(trainer.args, k, None) for k in ENGINE_ARGS}
+    engine_args["padding_free_effective"] = bool(getattr(trainer, "padding_free", engine_args["padding_free"]))
+    with open(os.path.join(run_dir, "trainer_args.json"), "w", encoding="utf-8") as f:
+        json.dump(trainer.args.to_dict(), f, indent=1, default=str)
     if device == "cuda":
         torch.cuda.reset_peak_memory_stats()  # the peak of training alone (loading and probe_loss left out)
     t_train = time.time()
@@ -601,7 +666,9 @@ def run(cfg: dict, run_dir: str, interrupted: dict) -> int:
                "lora_B": sum(p.numel() for p in g["params"] if "lora_B" in names.get(id(p), ""))}
               for g in trainer.optimizer.param_groups if g["params"]] if trainer.optimizer is not None else []
     times = state["step_times"]
-    emit("end", steps=trainer.state.global_step, final_loss=losses[-1] if losses else None,
+    speed = throughput(per_step, trainer.model, device, dtype_name)
+    engine_args["per_device_train_batch_size"] = getattr(trainer, "_train_batch_size", None) or train_cfg["batchSize"]
+    emit("end", backend=backend, batch_size=engine_args["per_device_train_batch_size"], engine_args=engine_args, **speed, steps=trainer.state.global_step, final_loss=losses[-1] if losses else None,
          eval_loss=final_eval.get("eval_loss"), train_seconds=round(time.time() - t_train, 3),
          train_runtime=result.metrics.get("train_runtime"), adapter=saved_dir, converted_to_lora=converted,
          peak_memory_bytes=peak_memory_bytes(device), saved="model" if peft_config is None else "adapter",
@@ -609,6 +676,63 @@ def run(cfg: dict, run_dir: str, interrupted: dict) -> int:
          eval_seconds=round(state["eval_seconds"], 3), peak_allocated_bytes=allocated, memory_source=source,
          memory_breakdown=memory.breakdown, peak_rss_bytes=state["rss"], optimizer_groups=groups)
     return 0
+
+
+ENGINE_ARGS = ("use_liger_kernel", "padding_free", "packing", "packing_strategy", "torch_compile", "gradient_checkpointing",
+               "auto_find_batch_size", "per_device_train_batch_size", "gradient_accumulation_steps", "bf16", "fp16")
+
+
+def _count_fed(fed: dict):
+    """A forward pre-hook that adds up what each training forward is fed: positions (the batch's size, padding
+    included), real tokens, and Σ length² of its sequences — rows of a padded batch, or the segments of a
+    padding-free one (`position_ids` restart at 0)."""
+    import torch
+
+    def hook(module, args, kwargs):
+        if not (module.training and torch.is_grad_enabled()):
+            return None
+        ids = kwargs.get("input_ids", args[0] if args else None)
+        if ids is None:
+            return None
+        mask, pos = kwargs.get("attention_mask"), kwargs.get("position_ids")
+        if mask is not None:
+            lengths = mask.sum(dim=-1).flatten()
+        elif pos is not None:
+            starts = (pos.flatten() == 0).nonzero().flatten().tolist() + [pos.numel()]
+            lengths = torch.tensor([b - a for a, b in zip(starts, starts[1:]) if b > a])
+        else:
+            lengths = torch.tensor([ids.shape[-1]] * (ids.numel() // ids.shape[-1]))
+        n, tokens, len2 = ids.numel(), int(lengths.sum()), float((lengths.double() ** 2).sum())
+        fed["positions"] += n
+        fed["tokens"] += tokens
+        fed["len2"] += len2
+        fed["step"] = [fed["step"][0] + tokens, fed["step"][1] + n, fed["step"][2] + len2]
+        return None
+    return hook
+
+
+def throughput(per_step: list, model, device: str, dtype_name: str) -> dict:
+    """tokens/s over the measured steps (step 1 — warm-up, compilation — left out when there are 3 or more), the
+    model FLOPs per token (flops.py) and MFU against the GPU's peak (data/gpu_peak_flops.json)."""
+    import flops
+    import torch
+    steps = per_step[1:] if len(per_step) >= 3 else per_step
+    seconds = sum(s[0] for s in steps)
+    tokens, positions, len2 = sum(s[1] for s in steps), sum(s[2] for s in steps), sum(s[3] for s in steps)
+    tps = tokens / seconds if seconds > 0 and tokens else None
+    seq = len2 / tokens if tokens else 0.0  # the token-weighted mean sequence length
+    config = getattr(model, "config", None) or model.get_base_model().config
+    try:
+        per_token = flops.flops_per_token(config, seq)
+    except (TypeError, AttributeError):
+        per_token = None  # not a Llama-style decoder config
+    gpu = torch.cuda.get_device_name(0) if device == "cuda" else None
+    arch = getattr(torch.cuda.get_device_properties(0), "gcnArchName", None) if device == "cuda" else None
+    peak, source = flops.peak_flops(gpu, dtype_name, arch)
+    return {"tokens_per_second": tps, "measured_tokens": tokens, "measured_positions": positions, "measured_seconds": round(seconds, 4),
+            "attention_seq_length": seq, "flops_per_token": per_token["total"] if per_token else None,
+            "mfu": flops.mfu(tps, per_token["total"], peak) if per_token else None, "peak_flops": peak,
+            "peak_flops_source": source, "gpu_name": gpu}
 
 
 if __name__ == "__main__":
