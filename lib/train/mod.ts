@@ -21,3 +21,5 @@ export * from "./memory_estimate.ts";
 export * from "./recorded_gpu_runs.ts";
 export * from "./recipes.ts";
 export * from "./seed_summary.ts";
+export * from "./mfu.ts";
+export * from "./padding.ts";
