@@ -23,3 +23,4 @@ export * from "./recipes.ts";
 export * from "./seed_summary.ts";
 export * from "./mfu.ts";
 export * from "./padding.ts";
+export * from "./flop_count.ts";
