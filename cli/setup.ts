@@ -1,5 +1,5 @@
 /**
- * `deno task setup [--profile cpu|cuda|rocm] [--quiet] [--prune] [--browser] [--llamafactory]`: make this machine ready (idempotent).
+ * `deno task setup [--profile cpu|cuda|rocm] [--quiet] [--prune] [--browser] [--llamafactory] [--unsloth]`: make this machine ready (idempotent).
  *
  * @module
  */
@@ -15,6 +15,7 @@ const { values } = parseArgs({
     prune: { type: "boolean", default: false },
     browser: { type: "boolean", default: false },
     llamafactory: { type: "boolean", default: false },
+    unsloth: { type: "boolean", default: false },
   },
 });
 if (values.profile && !(PROFILES as readonly string[]).includes(values.profile)) {
@@ -29,6 +30,7 @@ try {
     prune: values.prune,
     browser: values.browser,
     llamafactory: values.llamafactory,
+    unsloth: values.unsloth,
   });
   if (!values.quiet) {
     console.error(
@@ -38,6 +40,7 @@ try {
     );
   }
 } catch (e) {
-  console.error(`setup: ${(e as Error).message}`);
+  const message = (e as Error).message;
+  console.error(message.startsWith("setup") ? message : `setup: ${message}`);
   Deno.exit(1);
 }

@@ -11,6 +11,7 @@
 
 import { ensureDeployTools } from "../deploy/deploy_tools.ts";
 import { checkLlamaFactory, ensureLlamaFactory } from "../llamafactory/environment.ts";
+import { installUnsloth, unslothCpuRefusal } from "../train/unsloth.ts";
 import { cacheDir, projectRoot } from "./paths.ts";
 import { detectProfile, type Profile } from "./profile.ts";
 import { exists } from "../util/fs.ts";
@@ -36,6 +37,8 @@ export interface SetupOptions {
   browser?: boolean;
   /** Also create (first time: ≈ 300 MB, 1–2 min) and verify LLaMA-Factory's own environment (lesson 08). */
   llamafactory?: boolean;
+  /** Also install Unsloth's own environment (GPU profiles only; ≈ 4 GB): the trainer's `backend: "unsloth"`. */
+  unsloth?: boolean;
 }
 
 /** What {@linkcode setup} put where. */
@@ -53,6 +56,8 @@ export interface SetupResult {
   chromium?: string;
   /** LLaMA-Factory's Python (with `llamafactory: true`). */
   llamaFactoryPython?: string;
+  /** Unsloth's Python (with `unsloth: true`). */
+  unslothPython?: string;
   /** Seconds each step took. */
   seconds: Record<string, number>;
 }
@@ -163,6 +168,7 @@ export async function setup(options: SetupOptions = {}): Promise<SetupResult> {
   // 2. The Python environment, keyed by profile + pins + base Python, outside the checkout.
   const profile = options.profile ?? detectProfile({ env });
   const torchIndex = env.INCE_TORCH_INDEX || (profile === "rocm" ? ROCM_TORCH_INDEX : "");
+  if (options.unsloth && profile === "cpu") throw new Error(unslothCpuRefusal(profile));
   // With a custom torch index the lock (made on PyPI's build) cannot apply: install from the pins.
   const requirements = torchIndex ? "requirements/base.in" : "requirements/lock.txt";
   const pins = Deno.readTextFileSync(`${root}/${requirements}`);
@@ -239,6 +245,10 @@ export async function setup(options: SetupOptions = {}): Promise<SetupResult> {
       return lf.python;
     });
   }
+  let unslothPython: string | undefined;
+  if (options.unsloth) {
+    unslothPython = await timed("unsloth", async () => (await installUnsloth({ profile, env, say, torchIndex })).python);
+  }
 
   // 3. Our kernel, written into the environment's Jupyter data path, where its JupyterLab and
   //    nbclient find it (other Jupyters: add `.tools/venv/share/jupyter` to JUPYTER_PATH).
@@ -288,6 +298,7 @@ export async function setup(options: SetupOptions = {}): Promise<SetupResult> {
     seconds,
     ...(chromium ? { chromium } : {}),
     ...(llamaFactoryPython ? { llamaFactoryPython } : {}),
+    ...(unslothPython ? { unslothPython } : {}),
   };
 }
 

@@ -24,3 +24,5 @@ export * from "./seed_summary.ts";
 export * from "./mfu.ts";
 export * from "./padding.ts";
 export * from "./flop_count.ts";
+export * from "./row_losses.ts";
+export * from "./unsloth.ts";

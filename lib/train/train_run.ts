@@ -9,6 +9,7 @@ import { projectRoot, pythonPath } from "../env/paths.ts";
 import { type TrainEvent, TrainEventLineSchema } from "./events.ts";
 import { absPath } from "../util/fs.ts";
 import { spawnJsonLines } from "../util/json_lines_process.ts";
+import { unslothEnvironment } from "./unsloth.ts";
 import type { RunConfig, RunConfigInput } from "./run_config.ts";
 import { type PreparedRun, prepareRun } from "./run_folder.ts";
 export { newRunId } from "./run_folder.ts";
@@ -99,7 +100,9 @@ export async function* trainBatch(
   const groups: number[][] = [];
   runs.forEach((r, i) => {
     const last = groups.at(-1);
-    const same = last && JSON.stringify(runs[last[0]].config.launcher) === JSON.stringify(r.config.launcher);
+    // Unsloth patches transformers/TRL/PEFT on import and has its own environment: never with peft runs.
+    const same = last && JSON.stringify(runs[last[0]].config.launcher) === JSON.stringify(r.config.launcher) &&
+      runs[last[0]].config.backend === r.config.backend;
     if (same) last.push(i);
     else groups.push([i]);
   });
@@ -110,7 +113,10 @@ export async function* trainBatch(
       }
       continue;
     }
-    yield* _runGroup(python, runs, group, options);
+    // Unsloth's runs use its environment's Python when it is installed; without it the trainer (main Python)
+    // ends the run with the one-line refusal.
+    const own = runs[group[0]].config.backend === "unsloth" ? await unslothEnvironment() : null;
+    yield* _runGroup(own?.installed ? own.python : python, runs, group, options);
   }
 }
 

@@ -353,10 +353,12 @@ def run(cfg: dict, run_dir: str, interrupted: dict) -> int:
     if backend == "unsloth":
         # Unsloth patches transformers, TRL and PEFT when it is imported, so it comes before them.
         import unsloth_backend
-        reason = unsloth_backend.unavailable_reason("cuda" if want_device != "cpu" and torch.cuda.is_available() else "cpu") \
-            or unsloth_backend.check_config(cfg)
+        reason = unsloth_backend.unavailable_reason("cuda" if want_device != "cpu" and torch.cuda.is_available() else "cpu")
         if reason:
             raise ConfigError(f"field backend: {reason}")
+        reason = unsloth_backend.check_config(cfg, axes(cfg))  # names its own field
+        if reason:
+            raise ConfigError(reason)
         import unsloth  # noqa: F401
     import transformers
     import peft
@@ -412,7 +414,10 @@ def run(cfg: dict, run_dir: str, interrupted: dict) -> int:
     quant = None
     if backend == "unsloth":
         # Unsloth loads the model (its patched classes) and adds the adapter itself (FastLanguageModel.get_peft_model).
-        model, tokenizer = unsloth_backend.load(cfg, ax, dtype, train_cfg["maxLength"])
+        try:
+            model, tokenizer = unsloth_backend.load(cfg, ax, dtype, train_cfg["maxLength"])
+        except ValueError as e:
+            raise ConfigError(str(e)) from None
     else:
         try:
             tokenizer = AutoTokenizer.from_pretrained(model_path)
