@@ -61,9 +61,14 @@ METHODS = {
     "lora": {"adapter": "lora", "quant": "none"},
     "qlora": {"adapter": "lora", "quant": "nf4"},
     "dora": {"adapter": "dora", "quant": "none"},
+    "pissa": {"adapter": "lora", "quant": "none", "init": "pissa"},
     "qdora": {"adapter": "dora", "quant": "nf4"},
     "full": {"adapter": "lora", "quant": "none", "fullFineTune": True},
 }
+# What this bench measures by default (bench/gpu_train_bench.py measures pissa too).
+DEFAULT_METHODS = ("lora", "qlora", "dora", "qdora", "full")
+# The throughput settings of the run config (train.*), all off unless a caller turns them on.
+KNOBS = ("liger", "paddingFree", "packing", "compile", "autoBatchSize")
 # The smoke test's shape: the same architecture as --shape, small enough for a 2-core CPU.
 SMOKE_OVERRIDES = {"hidden_size": 64, "intermediate_size": 128, "num_hidden_layers": 2, "num_attention_heads": 4,
                    "num_key_value_heads": 2, "vocab_size": 2048, "max_window_layers": 2}
@@ -86,9 +91,15 @@ class BenchError(Exception):
 
 
 def run_config(method: str, *, model: str, train: str, run_dir: str, batch: int, seq: int, steps: int,
-               device: str, dtype: str) -> dict:
-    """A run config with every field `parseRunConfig` fills (tests check that parsing it changes nothing)."""
+               device: str, dtype: str, backend: str = "peft", knobs: dict | None = None,
+               probe_memory: bool = True) -> dict:
+    """A run config with every field `parseRunConfig` fills (tests check that parsing it changes nothing).
+    `knobs` turns on throughput settings (KNOBS, e.g. {"liger": True}); `backend` is "peft" or "unsloth"."""
     m = METHODS[method]
+    knobs = knobs or {}
+    unknown = [k for k in knobs if k not in KNOBS]
+    if unknown:
+        raise BenchError(f"unknown throughput setting {', '.join(unknown)}; use some of {', '.join(KNOBS)}")
     return {
         "model": model,
         "dataset": {"train": train},
@@ -96,13 +107,15 @@ def run_config(method: str, *, model: str, train: str, run_dir: str, batch: int,
         "peftType": "lora",
         "optimizer": {"name": "adamw", "loraplusLrRatio": 16},
         "fullFineTune": bool(m.get("fullFineTune", False)),
+        "backend": backend,
         "stage": "sft",
         "lora": {"r": 16, "alpha": 32, "dropout": 0.05, "targetModules": "all-linear", "pissaNiter": 4},
         "prompt": {"virtualTokens": 20},
         "train": {"maxSteps": steps, "batchSize": batch, "gradAccum": 1, "lr": 2e-4, "schedule": "cosine",
-                  "warmupSteps": 0, "maxLength": seq, "gradientCheckpointing": False, "seed": 42, "logEvery": 1,
+                  "warmupSteps": 0, "maxLength": seq, "gradientCheckpointing": False,
+                  **{k: bool(knobs.get(k, False)) for k in KNOBS}, "seed": 42, "logEvery": 1,
                   "evalEvery": 0, "saveEvery": 0, "saveMinutes": 0, "keepCheckpoints": 2, "dpoBeta": 0.1,
-                  "probeMemory": True},
+                  "probeMemory": probe_memory},
         "eval": {"exactMatch": True, "maxExamples": 64},
         "device": device,
         "dtype": dtype,
@@ -110,7 +123,7 @@ def run_config(method: str, *, model: str, train: str, run_dir: str, batch: int,
         "resume": False,
         "runDir": run_dir,
         "adapter": m["adapter"],
-        "init": "default",
+        "init": m.get("init", "default"),
         "scaling": "standard",
         "quant": m["quant"],
     }
@@ -189,9 +202,13 @@ def gpu_info(smoke: bool) -> dict:
             "cuda": torch.version.cuda, "capability": f"{p.major}.{p.minor}"}
 
 
-def versions() -> dict:
+VERSION_PACKAGES = ("torch", "transformers", "peft", "trl", "datasets", "accelerate", "bitsandbytes")
+
+
+def versions(names: tuple[str, ...] = VERSION_PACKAGES) -> dict:
+    """Python's and each package's installed version (None: not installed)."""
     out = {"python": sys.version.split()[0]}
-    for name in ("torch", "transformers", "peft", "trl", "datasets", "accelerate", "bitsandbytes"):
+    for name in names:
         try:
             out[name] = importlib.metadata.version(name)
         except importlib.metadata.PackageNotFoundError:
@@ -199,14 +216,17 @@ def versions() -> dict:
     return out
 
 
-def run_trainer(config_paths: list[str], *, log, timeout: float, labels: dict) -> int:
+def run_trainer(config_paths: list[str], *, log, timeout: float, labels: dict, script: str = TRAINER,
+                python: str = sys.executable) -> int:
     """One trainer process over the configs; progress on stdout, its stderr appended to `log`. Like
-    lib/train/train_run.ts, this is the one writer of each run's events.jsonl (the trainer only prints)."""
+    lib/train/train_run.ts, this is the one writer of each run's events.jsonl (the trainer only prints).
+    `script` is another program printing the same events (bench/plain_trl_peft.py, the baseline); `python` another
+    interpreter (Unsloth's own environment)."""
     run_dirs = [os.path.dirname(p) for p in config_paths]
     at = 0
     env = {**os.environ, "PYTHONUNBUFFERED": "1", "TOKENIZERS_PARALLELISM": "false",
            "HF_HUB_DISABLE_PROGRESS_BARS": "1", "HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1"}
-    proc = subprocess.Popen([sys.executable, TRAINER, *config_paths], cwd=ROOT, env=env, stdin=subprocess.DEVNULL,
+    proc = subprocess.Popen([python, script, *config_paths], cwd=ROOT, env=env, stdin=subprocess.DEVNULL,
                             stdout=subprocess.PIPE, stderr=log, text=True)
     timer = threading.Timer(timeout, proc.kill)
     timer.start()
@@ -262,8 +282,9 @@ def summarize(run_dir: str, batch: int, seq: int) -> dict:
 
 
 def finish_run(run_dir: str, *, shape_rel: str, model_note: dict, recorded: dict, rc: int, timeout: float) -> None:
-    """Deletes what the trainer saved, rewrites the temporary paths in config.json, writes recorded.json, and
-    closes the events of a run whose process died without reporting (as lib/train/train_run.ts does)."""
+    """Deletes what the trainer saved (and trainer_args.json), rewrites the temporary paths in config.json, writes
+    recorded.json, and closes the events of a run whose process died without reporting (as lib/train/train_run.ts
+    does)."""
     events_path = os.path.join(run_dir, "events.jsonl")
     text = open(events_path, encoding="utf-8").read() if os.path.exists(events_path) else ""
     if '"event": "end"' not in text and '"event": "error"' not in text:
@@ -275,6 +296,9 @@ def finish_run(run_dir: str, *, shape_rel: str, model_note: dict, recorded: dict
             f.write(json.dumps(event) + "\n")
     for sub in ("adapter", "model", "checkpoints", "initial_adapter", "data"):
         shutil.rmtree(os.path.join(run_dir, sub), ignore_errors=True)
+    # TRL's whole args object (temporary paths included); the knobs it held are in the end event's engineArgs.
+    if os.path.exists(os.path.join(run_dir, "trainer_args.json")):
+        os.remove(os.path.join(run_dir, "trainer_args.json"))
     path = os.path.join(run_dir, "config.json")
     with open(path, encoding="utf-8") as f:
         cfg = json.load(f)
@@ -293,19 +317,25 @@ def _rel(path: str) -> str:
     return os.path.relpath(p, ROOT) if p.startswith(ROOT + os.sep) else p
 
 
-def prepare_wheels(dest: str) -> int:
-    """Downloads WHEELS at the lock's versions for a Python 3.12 x86-64 machine and trims bitsandbytes."""
-    with open(os.path.join(ROOT, "requirements", "lock.txt"), encoding="utf-8") as f:
-        pins = dict(re.match(r"^([A-Za-z0-9_.-]+)==([^\s;]+)", line).groups() for line in f
+def lock_pins(path: str = os.path.join(ROOT, "requirements", "lock.txt")) -> dict:
+    """{normalised name: version} of a pip lock file's `name==version` lines."""
+    with open(path, encoding="utf-8") as f:
+        pins = dict(re.match(r"^([A-Za-z0-9_.-]+)==([^\s;#]+)", line).groups() for line in f
                     if re.match(r"^[A-Za-z0-9_.-]+==", line))
-    norm = {k.lower().replace("_", "-"): v for k, v in pins.items()}
-    missing = [w for w in WHEELS if w not in norm]
+    return {k.lower().replace("_", "-"): v for k, v in pins.items()}
+
+
+def prepare_wheels(dest: str, extra: tuple[str, ...] = (), wheels: tuple[str, ...] = WHEELS) -> int:
+    """Downloads `wheels` at the lock's versions for a Python 3.12 x86-64 machine and trims bitsandbytes.
+    `extra`: more pinned requirements ("liger-kernel==0.8.5"), downloaded the same way."""
+    norm = lock_pins()
+    missing = [w for w in wheels if w not in norm]
     if missing:
         raise BenchError(f"requirements/lock.txt pins no version of {', '.join(missing)}; add them to the lock first")
     os.makedirs(dest, exist_ok=True)
     cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:", "--python-version", "3.12",
            "--implementation", "cp", *[x for p in PIP_PLATFORMS for x in ("--platform", p)], "-d", dest,
-           *[f"{w}=={norm[w]}" for w in WHEELS]]
+           *[f"{w}=={norm[w]}" for w in wheels], *extra]
     say(" ".join(cmd))
     if subprocess.run(cmd).returncode != 0:
         raise BenchError("pip download failed (see above); the wheels are needed only on a bare GPU machine")
@@ -350,7 +380,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--smoke", action="store_true", help="CPU proof run: tiny shape, quant-free methods, temp folder")
     ap.add_argument("--out", help="folder of recorded runs (default data/runs; --smoke: a new temp folder)")
     ap.add_argument("--shape", default=DEFAULT_SHAPE, help="a config-only model folder (default %(default)s)")
-    ap.add_argument("--methods", help="comma list of " + ",".join(METHODS) + " (default all; --smoke: lora,dora,full)")
+    ap.add_argument("--methods", help="comma list of " + ",".join(METHODS) + " (default " + ",".join(DEFAULT_METHODS)
+                    + "; --smoke: lora,dora,full)")
     ap.add_argument("--batch", type=int, help="batch size (default 16; --smoke 2)")
     ap.add_argument("--seq", type=int, help="tokens per example (default 512; --smoke 64)")
     ap.add_argument("--steps", type=int, help="optimizer steps (default 6; --smoke 3)")
@@ -366,7 +397,7 @@ def main(argv: list[str] | None = None) -> int:
 
     t0 = time.time()
     smoke = a.smoke
-    methods = (a.methods or ("lora,dora,full" if smoke else ",".join(METHODS))).split(",")
+    methods = (a.methods or ("lora,dora,full" if smoke else ",".join(DEFAULT_METHODS))).split(",")
     bad = [m for m in methods if m not in METHODS]
     if bad:
         raise BenchError(f"--methods: {', '.join(bad)} unknown; use some of {', '.join(METHODS)}")

@@ -1,8 +1,9 @@
 /**
- * Recorded GPU runs: training-memory measurements made on a GPU by `bench/gpu_memory_bench.py` and shipped
- * in `data/runs/gpu-<gpu>-<shape>-<method>/` (the trainer's `config.json` and `events.jsonl`, plus
- * `recorded.json` naming the GPU, driver, package versions and date), so that a lesson can show them on
- * a CPU, labelled as recorded.
+ * Recorded GPU runs: measurements made on a GPU and shipped in `data/runs/gpu-*` (the trainer's `config.json`
+ * and `events.jsonl`, plus `recorded.json` naming the GPU, driver, package versions and date), so that a lesson
+ * can show them on a CPU, labelled as recorded. Two benches write them: `bench/gpu_memory_bench.py`
+ * (training memory, `gpu-<gpu>-<shape>-<method>/`) and `bench/gpu_train_bench.py` (throughput per backend,
+ * `gpu-<gpu>-<shape>-<method>-<backend>/`, with tokens/s, MFU and plain TRL + PEFT's tokens/s in the same run).
  *
  * @module
  */
@@ -37,6 +38,26 @@ export const RecordedGpuRunInfoSchema = z.looseObject({
   date: z.string().min(1),
   /** The bench's command line. */
   command: z.string(),
+  /**
+   * gpu_train_bench: the bench's backend label — `peft`, `peft+liger`, `peft+liger+compile`, `unsloth` (absent in
+   * gpu_memory_bench's records: `peft` with no throughput setting).
+   */
+  backend: z.string().min(1).optional(),
+  /** gpu_train_bench: the run config's throughput settings that were on (`train.liger`, …), e.g. `{ liger: true }`. */
+  knobs: z.record(z.string(), z.boolean()).optional(),
+  /** gpu_train_bench: the first steps left out of `throughput.tokensPerSecond`. */
+  warmupSteps: z.number().int().min(0).optional(),
+  /** gpu_train_bench: what it measured from the events (see bench/gpu_train_bench.py). */
+  throughput: z.looseObject({
+    /** Real tokens / wall-clock seconds between the end of the warm-up and the last step event. */
+    tokensPerSecond: z.number().positive().nullable(),
+    /** tokensPerSecond × flopsPerToken / peakFlops (null without a known peak, e.g. on a CPU). */
+    mfu: z.number().min(0).nullable(),
+  }).optional(),
+  /** gpu_train_bench: plain TRL + PEFT with the same rows and settings, measured the same way in the same run. */
+  baseline: z.looseObject({ tokensPerSecond: z.number().positive().nullable() }).nullable().optional(),
+  /** gpu_train_bench: throughput.tokensPerSecond / baseline.tokensPerSecond. */
+  ratioVsBaseline: z.number().positive().nullable().optional(),
 });
 
 /** A parsed `recorded.json`. */
@@ -49,8 +70,12 @@ export interface RecordedGpuRun {
   /** The GPU's name, as torch reports it. */
   gpu: string;
   shape: string;
-  /** The trainer's method label: lora, qlora, dora, qdora, full. */
+  /** The trainer's method label: lora, qlora, dora, qdora, pissa, full. */
   method: string;
+  /** The bench's backend label: `peft` (also every gpu_memory_bench run), `peft+liger`, `unsloth`, … */
+  backend: string;
+  /** The throughput settings that were on (`{}` for none). */
+  knobs: Record<string, boolean>;
   batchSize: number;
   seqLength: number;
   /** `done`, or `failed` (e.g. out of memory: see `error`). */
@@ -61,8 +86,17 @@ export interface RecordedGpuRun {
   secondsPerStep: number | null;
   /** Median wall-clock seconds between consecutive `step` events from step 2 on (each waits for the GPU). */
   wallSecondsPerStep: number | null;
-  /** Tokens of one step (from the events' token count, else batch × seq) / `wallSecondsPerStep` (else `secondsPerStep`). */
+  /**
+   * gpu_train_bench: its measured tokens/s (warm-up left out). Older records: tokens of one step (from the events'
+   * token count, else batch × seq) / `wallSecondsPerStep` (else `secondsPerStep`).
+   */
   tokensPerSecond: number | null;
+  /** Model FLOPs utilisation, 0…1 (recorded.json's, else the trainer's `end.mfu`; null without a known peak). */
+  mfu: number | null;
+  /** Plain TRL + PEFT's tokens/s for the same method, measured in the same bench run (null: none recorded). */
+  baselineTokensPerSecond: number | null;
+  /** `tokensPerSecond / baselineTokensPerSecond` as the bench computed it (null: no baseline). */
+  ratioVsBaseline: number | null;
   trainableParams: number | null;
   versions: Record<string, string | null>;
   /** When it was recorded (ISO 8601). */
@@ -79,10 +113,12 @@ export interface ListRecordedGpuRunsOptions {
   dir?: string;
 }
 
-const METHOD_ORDER = ["lora", "qlora", "dora", "qdora", "full"];
+const METHOD_ORDER = ["lora", "qlora", "dora", "qdora", "pissa", "full"];
+const BACKEND_ORDER = ["peft", "peft+liger", "peft+liger+compile", "unsloth"];
 
 /**
- * Reads every recorded GPU run (`<dir>/gpu-*`), sorted by GPU, shape, then lora, qlora, dora, qdora, full.
+ * Reads every recorded GPU run (`<dir>/gpu-*`), sorted by GPU, shape, then lora, qlora, dora, qdora, pissa, full,
+ * then backend (peft, peft+liger, peft+liger+compile, unsloth).
  *
  * @param options Where the run folders are.
  * @returns One row per run; `[]` when there are none (or the folder does not exist).
@@ -107,11 +143,17 @@ export function listRecordedGpuRuns(options: ListRecordedGpuRunsOptions = {}): R
     return [];
   }
   const rows = names.map((name) => _row(`${dir}/${name}`));
-  const rank = (m: string) => (METHOD_ORDER.indexOf(m) + METHOD_ORDER.length + 1) % (METHOD_ORDER.length + 1);
+  const rank = (order: string[], x: string) => (order.indexOf(x) + order.length + 1) % (order.length + 1);
   return rows.sort((a, b) =>
-    a.gpu.localeCompare(b.gpu) || a.shape.localeCompare(b.shape) || rank(a.method) - rank(b.method) ||
-    a.method.localeCompare(b.method)
+    a.gpu.localeCompare(b.gpu) || a.shape.localeCompare(b.shape) ||
+    rank(METHOD_ORDER, a.method) - rank(METHOD_ORDER, b.method) || a.method.localeCompare(b.method) ||
+    rank(BACKEND_ORDER, a.backend) - rank(BACKEND_ORDER, b.backend) || a.backend.localeCompare(b.backend)
   );
+}
+
+/** The bench that wrote a run folder: gpu_train_bench's names end with the backend (`…-lora-peft-liger`). */
+function _bench(runDir: string): string {
+  return /-(peft|unsloth)(-[a-z]+)*$/.test(runDir) ? "gpu_train_bench" : "gpu_memory_bench";
 }
 
 function _recorded(runDir: string): RecordedGpuRunInfo {
@@ -121,14 +163,16 @@ function _recorded(runDir: string): RecordedGpuRunInfo {
     json = JSON.parse(Deno.readTextFileSync(file));
   } catch (e) {
     const why = e instanceof Deno.errors.NotFound ? "missing" : `not valid JSON (${(e as Error).message})`;
-    throw new Error(`${file}: ${why}. Re-record the run with bench/gpu_memory_bench.py or delete ${runDir}.`);
+    throw new Error(
+      `${file}: ${why}. Re-record the run with bench/${_bench(runDir)}.py or delete ${runDir}.`,
+    );
   }
   const parsed = RecordedGpuRunInfoSchema.safeParse(json);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     throw new Error(
       `${file}: field ${issue.path.join(".") || "(root)"}: ${issue.message}. ` +
-        `Re-record the run with bench/gpu_memory_bench.py or delete ${runDir}.`,
+        `Re-record the run with bench/${_bench(runDir)}.py or delete ${runDir}.`,
     );
   }
   return parsed.data;
@@ -140,7 +184,7 @@ function _row(runDir: string): RecordedGpuRun {
   if (run.config.method !== recorded.method) {
     throw new Error(
       `${runDir}/recorded.json: field method: "${recorded.method}" but config.json ran "${run.config.method}". ` +
-        `Re-record the run with bench/gpu_memory_bench.py or delete ${runDir}.`,
+        `Re-record the run with bench/${_bench(runDir)}.py or delete ${runDir}.`,
     );
   }
   const [start] = eventsOf(run.events, "start");
@@ -152,18 +196,24 @@ function _row(runDir: string): RecordedGpuRun {
   const last = steps.at(-1);
   const tokensPerStep = last?.tokens ? last.tokens / last.step : recorded.batchSize * recorded.seqLength;
   const perStep = wall ?? end?.secondsPerStep ?? null;
+  const measured = recorded.throughput?.tokensPerSecond;
   return {
     runDir,
     gpu: recorded.gpu.name,
     shape: recorded.shape,
     method: recorded.method,
+    backend: recorded.backend ?? "peft",
+    knobs: recorded.knobs ?? {},
     batchSize: recorded.batchSize,
     seqLength: recorded.seqLength,
     status: run.status,
     peakAllocatedBytes: end?.peakAllocatedBytes ?? null,
     secondsPerStep: end?.secondsPerStep ?? null,
     wallSecondsPerStep: wall,
-    tokensPerSecond: perStep ? tokensPerStep / perStep : null,
+    tokensPerSecond: measured !== undefined ? measured : perStep ? tokensPerStep / perStep : null,
+    mfu: recorded.throughput?.mfu ?? end?.mfu ?? null,
+    baselineTokensPerSecond: recorded.baseline?.tokensPerSecond ?? null,
+    ratioVsBaseline: recorded.ratioVsBaseline ?? null,
     trainableParams: start?.trainableParams ?? null,
     versions: recorded.versions,
     date: recorded.date,
