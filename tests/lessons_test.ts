@@ -14,7 +14,7 @@ import { cellTags, exerciseMeta } from "../lib/notebook/cells.ts";
 import { assertEveryShowingCellHasOutput, executedNotebook } from "./_notebook_asserts.ts";
 import { gradeNotebook } from "../lib/grade/grade_notebook.ts";
 import { formatGradeTable } from "../lib/grade/report.ts";
-import { describeFailure, runNotebooks } from "../lib/notebook/run_notebooks.ts";
+import { describeFailure, type NotebookResult, runNotebooks } from "../lib/notebook/run_notebooks.ts";
 import { listRuns } from "../lib/train/run_store.ts";
 import { summarizeRun } from "../lib/train/compare_runs.ts";
 import { seedTableRows, summarizeSeeds } from "../lib/train/seed_summary.ts";
@@ -189,13 +189,23 @@ Deno.test("lesson 02 runs headless: LoRA from scratch, PEFT's own config and cou
   }
 });
 
+/** Lesson 01's execution, run beside lesson 03's (one thread each: on 2 cores the pair takes about as long as 03). */
+let lesson01: { result: NotebookResult; seconds: number; out: string } | undefined;
+
 Deno.test("lesson 03 runs headless: merge, GGUF f32/f16/Q8_0/Q4_K_M and ONNX measured, Modelfile checked, streamed chats", async () => {
   const out = Deno.makeTempDirSync({ prefix: "ince-lesson03-" });
+  const out01 = Deno.makeTempDirSync({ prefix: "ince-lesson01-" });
   try {
     const t0 = performance.now();
-    const [result] = await runNotebooks([`${ROOT}/notebooks/03-ollama`], { out });
+    const oneThread = { OMP_NUM_THREADS: "1", MKL_NUM_THREADS: "1" };
+    const seconds = () => (performance.now() - t0) / 1000;
+    const [[result], [result01, s01]] = await Promise.all([
+      runNotebooks([`${ROOT}/notebooks/03-ollama`], { out, env: oneThread }),
+      runNotebooks([`${ROOT}/notebooks/01-unsloth`], { out: out01, env: oneThread }).then((r) => [r, seconds()] as const),
+    ]);
+    lesson01 = { result: result01[0], seconds: s01, out: out01 };
     assert.ok(result.ok, describeFailure(result));
-    console.log(`lesson 03 ran in ${((performance.now() - t0) / 1000).toFixed(0)} s`);
+    console.log(`lesson 03 ran in ${seconds().toFixed(0)} s (lesson 01 beside it, ${s01.toFixed(0)} s)`);
     assertEveryShowingCellHasOutput(result.out);
     type Output = { output_type: string; data?: Record<string, unknown>; text?: string[] };
     const outputs = (readNotebook(result.out).cells as unknown as { outputs?: Output[] }[]).flatMap((c) =>
@@ -235,6 +245,54 @@ Deno.test("lesson 03 runs headless: merge, GGUF f32/f16/Q8_0/Q4_K_M and ONNX mea
       /Write 47 in Turkish words\. → .+\n\((llama\.cpp's server at|Ollama:) .*(\d+) pieces streamed/,
     );
     assert.match(text, /Write 58 in Turkish words\. → \S.*\(\d+ tokens in \d+ ms\)/);
+  } finally {
+    Deno.removeSync(out, { recursive: true });
+  }
+});
+
+Deno.test("lesson 01 runs headless: FLOPs formula = FlopCounterMode, padding estimated then measured, rows kept apart, knobs read back, Unsloth refused in one line", async () => {
+  assert.ok(lesson01, "lesson 01 runs beside lesson 03: run the lesson 03 test too (deno test --filter 'lesson 0[13]')");
+  const { result, seconds, out } = lesson01;
+  try {
+    assert.ok(result.ok, describeFailure(result));
+    console.log(`lesson 01 ran in ${seconds.toFixed(0)} s (beside lesson 03)`);
+    assertEveryShowingCellHasOutput(result.out);
+    const { outputs, text, table } = executedNotebook(result.out);
+    const num = (s: string) => Number(s.replace(/,/g, ""));
+    const onGpu = /^GPU: /m.test(text);
+    if (!onGpu) assert.match(text, /^No GPU visible to PyTorch: the live GPU runs \(section 6\) are skipped; recorded GPU runs are shown instead\.$/m);
+    // FLOPs: the formula equals PyTorch's count for a full fine-tune; LoRA counts less.
+    const [formula, full, lora] = table("The built-in model (N = ");
+    assert.equal(num(formula[1]), num(full[1]));
+    assert.equal(num(formula[2]), num(full[2]));
+    assert.ok(num(lora[1]) < num(full[1]));
+    // Padding: estimated from the data, then measured by the trainer.
+    const layouts = table("The built-in model, batches of");
+    assert.deepEqual(layouts.map((r) => r[0].split(",")[0]), ["padded", "padding-free", "padding-free"]);
+    assert.ok(Number(layouts[1][2]) > 1 && Number(layouts[2][2]) < 1, JSON.stringify(layouts));
+    // Two rows: every layout's step-1 loss equals the rows' losses alone; mixed rows would not.
+    const two = table("Two rows, losses computed alone");
+    assert.deepEqual(two.map((r) => r[0]), ["padded", "padding-free", "packed", "rows mixed (counter-example)"]);
+    for (const r of two.slice(0, 3)) assert.ok(Number(r[5]) < 1e-4, r.join(" | "));
+    assert.ok(Number(two[3][5]) > 0.05, two[3].join(" | "));
+    assert.match(two[1][1], /padding_free=true packing=false/);
+    assert.match(two[2][1], /padding_free=true packing=true/);
+    // The live runs: one chart with the three layouts; padding measured; padding-free keeps the loss curve.
+    const charts = outputs.filter((o) => o.data?.[PLOTLY_MIME]).map((o) =>
+      (o.data![PLOTLY_MIME] as { data: { name: string; meta?: { kind: string } }[] }).data
+        .filter((t) => t.meta?.kind === "train").map((t) => t.name)
+    );
+    assert.ok(charts.some((n) => JSON.stringify(n) === JSON.stringify(["padded", "padding-free", "packed"])), JSON.stringify(charts));
+    const speed = table("LoRA r8, batch");
+    assert.deepEqual(speed.map((r) => r[0]), ["padded", "padding-free", "packed"]);
+    assert.ok(parseFloat(speed[0][2]) > 5, `padded run's padding share ${speed[0][2]}`);
+    assert.equal(speed[1][2], "0.0 %");
+    assert.equal(speed[2][2], "0.0 %");
+    assert.equal(speed[0][6], speed[1][6], "padding-free ends at the padded run's loss");
+    assert.match(text, /loss curve identical \(\|Δ\| < 1e-4 at every step\)/);
+    // Unsloth: one line on a CPU; the recorded GPU runs (or the line saying there are none).
+    if (!onGpu) assert.match(text, /^Unsloth: Unsloth needs an NVIDIA \(CUDA\) or AMD \(ROCm\) GPU and PyTorch sees none here; use backend "peft"/m);
+    assert.match(text, /No recorded GPU runs ship in data\/runs\/ yet|Recorded on a GPU/);
   } finally {
     Deno.removeSync(out, { recursive: true });
   }

@@ -219,6 +219,22 @@ export async function setup(options: SetupOptions = {}): Promise<SetupResult> {
     say(`· ${stale.length} other environment(s) in ${cache}/venvs; \`deno task setup --prune\` removes them`);
   }
 
+  // 2a. On a GPU profile, the GPU-only additions (Liger's kernels: pure Python, their dependencies are in the lock).
+  if (profile !== "cpu") {
+    await timed("gpu", async () => {
+      const lock = Deno.readTextFileSync(`${root}/requirements/gpu.lock`);
+      const gpuMarker = `${venv}/.ince-gpu-${(await sha256Hex(lock)).slice(0, 12)}`;
+      if (exists(gpuMarker)) return;
+      say("· installing requirements/gpu.lock (Liger kernels) into the Python environment");
+      await runCommand(
+        python,
+        ["-m", "pip", "install", "--disable-pip-version-check", "--no-input", "--no-deps", "-r", `${root}/requirements/gpu.lock`],
+        "Installing requirements/gpu.lock",
+      );
+      Deno.writeTextFileSync(gpuMarker, "");
+    });
+  }
+
   // 2b. Lesson 03's extra Python packages and llama.cpp's converter (pinned; skipped when present).
   await timed("deploy", () => ensureDeployTools({ env, say }));
 

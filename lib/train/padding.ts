@@ -14,6 +14,14 @@ export interface PaddingCount {
   positions: number;
   /** `1 − tokens / positions`: the share of the compute spent on padding. */
   fraction: number;
+  /**
+   * Query × key pairs the attention computes, by how the batch is laid out:
+   * - `padded`: each batch a rows × longest rectangle, Σ B·max²;
+   * - `denseMask`: padding-free rows laid end to end as ONE sequence with a block-diagonal mask that the kernel
+   *   still computes in full (PyTorch's SDPA and eager attention), Σ (Σ sᵢ)²;
+   * - `varlen`: a kernel that skips the masked blocks (flash-attention's variable-length path on a GPU), Σ sᵢ².
+   */
+  attentionPairs: { padded: number; denseMask: number; varlen: number };
 }
 
 /**
@@ -22,14 +30,16 @@ export interface PaddingCount {
  *
  * @param lengths Each row's length in tokens, in batch order.
  * @param batchSize Rows per batch.
- * @returns Tokens, positions and the padding fraction.
+ * @returns Tokens, positions, the padding fraction, and the attention's query × key pairs per layout.
  * @throws {Error} When batchSize is not a whole number ≥ 1 or a length is negative.
  *
  * @example Two batches of two: [3, 5] pads to 10 positions, [2, 2] to 4
  * ```ts
  * import assert from "node:assert/strict";
  * import { batchPadding } from "./padding.ts";
- * assert.deepEqual(batchPadding([3, 5, 2, 2], 2), { tokens: 12, positions: 14, fraction: 1 - 12 / 14 });
+ * const p = batchPadding([3, 5, 2, 2], 2);
+ * assert.deepEqual([p.tokens, p.positions, p.fraction], [12, 14, 1 - 12 / 14]);
+ * assert.deepEqual(p.attentionPairs, { padded: 2 * 25 + 2 * 4, denseMask: 64 + 16, varlen: 9 + 25 + 4 + 4 });
  * assert.equal(batchPadding([4, 4, 4], 3).fraction, 0);
  * ```
  */
@@ -38,13 +48,20 @@ export function batchPadding(lengths: readonly number[], batchSize: number): Pad
     throw new Error(`batchPadding: batchSize must be a whole number ≥ 1, got ${batchSize}`);
   }
   let tokens = 0, positions = 0;
+  const pairs = { padded: 0, denseMask: 0, varlen: 0 };
   for (let i = 0; i < lengths.length; i += batchSize) {
     const batch = lengths.slice(i, i + batchSize);
+    let sum = 0;
     for (const n of batch) {
       if (!(n >= 0)) throw new Error(`batchPadding: length ${i} is ${n}; lengths are token counts ≥ 0`);
-      tokens += n;
+      sum += n;
+      pairs.varlen += n * n;
     }
-    positions += batch.length * Math.max(...batch);
+    const longest = Math.max(...batch);
+    tokens += sum;
+    positions += batch.length * longest;
+    pairs.padded += batch.length * longest * longest;
+    pairs.denseMask += sum * sum;
   }
-  return { tokens, positions, fraction: positions === 0 ? 0 : 1 - tokens / positions };
+  return { tokens, positions, fraction: positions === 0 ? 0 : 1 - tokens / positions, attentionPairs: pairs };
 }

@@ -390,7 +390,7 @@ def run(cfg: dict, run_dir: str, interrupted: dict) -> int:
         import importlib.util
         if importlib.util.find_spec("liger_kernel") is None:
             raise ConfigError("field train.liger: the liger-kernel package is not installed; run `deno task setup` "
-                              "on this GPU machine (it installs requirements/gpu.lock) or leave train.liger off")
+                              "on this GPU machine (the cuda and rocm profiles install requirements/gpu.lock) or leave train.liger off")
     if knobs.get("packing") and stage != "sft":
         raise ConfigError("field train.packing: packing joins SFT rows; for DPO use train.paddingFree")
     dtype_name = cfg.get("dtype", "auto")
