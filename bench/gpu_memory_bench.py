@@ -61,6 +61,9 @@ METHODS = {
     "lora": {"adapter": "lora", "quant": "none"},
     "qlora": {"adapter": "lora", "quant": "nf4"},
     "dora": {"adapter": "dora", "quant": "none"},
+    # DoRA with LoRA dropout 0: PEFT then reuses the base layer's output instead of a second full matmul
+    # (peft/tuners/lora/variants.py DoraLinearVariant.forward: base_result only when the dropout is an Identity).
+    "dora-nodrop": {"adapter": "dora", "quant": "none", "dropout": 0.0},
     "pissa": {"adapter": "lora", "quant": "none", "init": "pissa"},
     "qdora": {"adapter": "dora", "quant": "nf4"},
     "full": {"adapter": "lora", "quant": "none", "fullFineTune": True},
@@ -109,7 +112,7 @@ def run_config(method: str, *, model: str, train: str, run_dir: str, batch: int,
         "fullFineTune": bool(m.get("fullFineTune", False)),
         "backend": backend,
         "stage": "sft",
-        "lora": {"r": 16, "alpha": 32, "dropout": 0.05, "targetModules": "all-linear", "pissaNiter": 4},
+        "lora": {"r": 16, "alpha": 32, "dropout": m.get("dropout", 0.05), "targetModules": "all-linear", "pissaNiter": 4},
         "prompt": {"virtualTokens": 20},
         "train": {"maxSteps": steps, "batchSize": batch, "gradAccum": 1, "lr": 2e-4, "schedule": "cosine",
                   "warmupSteps": 0, "maxLength": seq, "gradientCheckpointing": False,

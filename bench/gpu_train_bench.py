@@ -66,7 +66,7 @@ import gpu_memory_bench as mb  # noqa: E402
 
 PY_LIB = os.path.join(mb.ROOT, "lib", "train", "python")
 PLAIN = os.path.join(mb.ROOT, "bench", "plain_trl_peft.py")
-METHODS = ("lora", "dora", "pissa", "qlora", "qdora")
+METHODS = ("lora", "dora", "dora-nodrop", "pissa", "qlora", "qdora")
 # A backend label of this bench → the run config's engine and throughput settings.
 BACKENDS = {
     "peft": {"backend": "peft", "knobs": {}},
@@ -255,11 +255,12 @@ def goal_lines(rows: list[dict], smoke: bool) -> list[str]:
         out.append(f"goal: LoRA with the knobs ≥ {GOALS['mfu']:.0%} MFU: n/a (no LoRA run with knobs and a known peak "
                    f"FLOP/s){tag}")
     for backend in dict.fromkeys(r["backend"] for r in rows):
-        lo, do = tps("lora", backend), tps("dora", backend)
-        if lo and do:
-            x = lo / do
-            out.append(f"goal: DoRA ≤ {GOALS['dora']}× LoRA's time per token ({backend}): {x:.2f}× → "
-                       f"{verdict(x <= GOALS['dora'])}{tag}")
+        for dora in ("dora", "dora-nodrop"):
+            lo, do = tps("lora", backend), tps(dora, backend)
+            if lo and do:
+                x = lo / do
+                out.append(f"goal: DoRA ≤ {GOALS['dora']}× LoRA's time per token ({backend}, {dora}): {x:.2f}× → "
+                           f"{verdict(x <= GOALS['dora'])}{tag}")
     ince = tps("lora", "peft")
     if ince and plain:
         x = ince / plain
@@ -447,7 +448,7 @@ def main(argv: list[str] | None = None) -> int:
     # DoRA's time per token over LoRA's, within a backend (qdora over qlora).
     tps = {(r["method"], r["backend"]): r["m"]["tokensPerSecond"] for r in table}
     for r in table:
-        pair = {"dora": "lora", "qdora": "qlora"}.get(r["method"])
+        pair = {"dora": "lora", "dora-nodrop": "lora", "qdora": "qlora"}.get(r["method"])
         lo, do = tps.get((pair, r["backend"])), r["m"]["tokensPerSecond"]
         r["doraTime"] = lo / do if pair and lo and do else None
     order = {m: i for i, m in enumerate(METHODS)}

@@ -189,23 +189,47 @@ Deno.test("lesson 02 runs headless: LoRA from scratch, PEFT's own config and cou
   }
 });
 
-/** Lesson 01's execution, run beside lesson 03's (one thread each: on 2 cores the pair takes about as long as 03). */
-let lesson01: { result: NotebookResult; seconds: number; out: string } | undefined;
+/** An executed lesson, its run time, and the folder of its executed copy (the consuming test removes it). */
+interface Executed {
+  result: NotebookResult;
+  seconds: number;
+  out: string;
+}
+/** Lessons executed beside another lesson's test, by module folder, for their own test to check. */
+const executedBeside = new Map<string, Executed>();
+
+/**
+ * Executes lesson `main` and lesson `beside` at the same time, one thread each: on 2 cores the pair takes about as
+ * long as the longer one alone (measured: 03 + 01 in 110 s, 04 + 07 in 214 s, against 160 s and 380 s one after
+ * the other). Returns `main`'s execution; `beside`'s waits in {@linkcode executedBeside} for its own test.
+ */
+async function executeBeside(main: string, beside: string, out: string): Promise<Executed> {
+  const t0 = performance.now();
+  const oneThread = { OMP_NUM_THREADS: "1", MKL_NUM_THREADS: "1" };
+  const run = (lesson: string, dir: string) =>
+    runNotebooks([`${ROOT}/notebooks/${lesson}`], { out: dir, env: oneThread })
+      .then(([result]) => ({ result, seconds: (performance.now() - t0) / 1000, out: dir }));
+  const [mine, other] = await Promise.all([
+    run(main, out),
+    run(beside, Deno.makeTempDirSync({ prefix: `ince-lesson${beside.slice(0, 2)}-` })),
+  ]);
+  executedBeside.set(beside, other);
+  console.log(`lesson ${main.slice(0, 2)} ran in ${mine.seconds.toFixed(0)} s (lesson ${beside.slice(0, 2)} beside it, ${other.seconds.toFixed(0)} s)`);
+  return mine;
+}
+
+/** The execution {@linkcode executeBeside} made for lesson `lesson`, from the test named `by`. */
+function takeExecuted(lesson: string, by: string): Executed {
+  const e = executedBeside.get(lesson);
+  assert.ok(e, `lesson ${lesson} runs beside lesson ${by}: run that test too (e.g. --filter "lesson 0")`);
+  return e;
+}
 
 Deno.test("lesson 03 runs headless: merge, GGUF f32/f16/Q8_0/Q4_K_M and ONNX measured, Modelfile checked, streamed chats", async () => {
   const out = Deno.makeTempDirSync({ prefix: "ince-lesson03-" });
-  const out01 = Deno.makeTempDirSync({ prefix: "ince-lesson01-" });
   try {
-    const t0 = performance.now();
-    const oneThread = { OMP_NUM_THREADS: "1", MKL_NUM_THREADS: "1" };
-    const seconds = () => (performance.now() - t0) / 1000;
-    const [[result], [result01, s01]] = await Promise.all([
-      runNotebooks([`${ROOT}/notebooks/03-ollama`], { out, env: oneThread }),
-      runNotebooks([`${ROOT}/notebooks/01-unsloth`], { out: out01, env: oneThread }).then((r) => [r, seconds()] as const),
-    ]);
-    lesson01 = { result: result01[0], seconds: s01, out: out01 };
+    const { result } = await executeBeside("03-ollama", "01-unsloth", out);
     assert.ok(result.ok, describeFailure(result));
-    console.log(`lesson 03 ran in ${seconds().toFixed(0)} s (lesson 01 beside it, ${s01.toFixed(0)} s)`);
     assertEveryShowingCellHasOutput(result.out);
     type Output = { output_type: string; data?: Record<string, unknown>; text?: string[] };
     const outputs = (readNotebook(result.out).cells as unknown as { outputs?: Output[] }[]).flatMap((c) =>
@@ -251,11 +275,9 @@ Deno.test("lesson 03 runs headless: merge, GGUF f32/f16/Q8_0/Q4_K_M and ONNX mea
 });
 
 Deno.test("lesson 01 runs headless: FLOPs formula = FlopCounterMode, padding estimated then measured, rows kept apart, knobs read back, Unsloth refused in one line", async () => {
-  assert.ok(lesson01, "lesson 01 runs beside lesson 03: run the lesson 03 test too (deno test --filter 'lesson 0[13]')");
-  const { result, seconds, out } = lesson01;
+  const { result, out } = takeExecuted("01-unsloth", "03");
   try {
     assert.ok(result.ok, describeFailure(result));
-    console.log(`lesson 01 ran in ${seconds.toFixed(0)} s (beside lesson 03)`);
     assertEveryShowingCellHasOutput(result.out);
     const { outputs, text, table } = executedNotebook(result.out);
     const num = (s: string) => Number(s.replace(/,/g, ""));
@@ -301,10 +323,8 @@ Deno.test("lesson 01 runs headless: FLOPs formula = FlopCounterMode, padding est
 Deno.test("lesson 07 runs headless: CAI, RLAIF + DPO and context distillation measured on held-out prompts", async () => {
   const out = Deno.makeTempDirSync({ prefix: "ince-lesson07-" });
   try {
-    const t0 = performance.now();
-    const [result] = await runNotebooks([`${ROOT}/notebooks/07-system-prompt-modification`], { out });
+    const { result } = await executeBeside("07-system-prompt-modification", "04-quantization", out);
     assert.ok(result.ok, describeFailure(result));
-    console.log(`lesson 07 ran in ${((performance.now() - t0) / 1000).toFixed(0)} s`);
     assertEveryShowingCellHasOutput(result.out);
     const { text, html, table } = executedNotebook(result.out);
     assert.deepEqual(table("Per model, on prompts never trained on").map((r) => r[0]), ["sft", "cai", "dpo"]);
@@ -320,12 +340,9 @@ Deno.test("lesson 07 runs headless: CAI, RLAIF + DPO and context distillation me
 });
 
 Deno.test("lesson 04 runs headless: NF4 levels rebuilt, estimate within 5 % of PyTorch's peak, QLoRA's arithmetic on a CPU", async () => {
-  const out = Deno.makeTempDirSync({ prefix: "ince-lesson04-" });
+  const { result, out } = takeExecuted("04-quantization", "07");
   try {
-    const t0 = performance.now();
-    const [result] = await runNotebooks([`${ROOT}/notebooks/04-quantization`], { out });
     assert.ok(result.ok, describeFailure(result));
-    console.log(`lesson 04 ran in ${((performance.now() - t0) / 1000).toFixed(0)} s`);
     assertEveryShowingCellHasOutput(result.out);
     type Output = { output_type: string; data?: Record<string, unknown>; text?: string[] };
     const outputs = (readNotebook(result.out).cells as unknown as { outputs?: Output[] }[]).flatMap((c) =>
