@@ -312,6 +312,10 @@ Deno.test("lesson 01 runs headless: FLOPs formula = FlopCounterMode, padding est
     assert.equal(speed[2][2], "0.0 %");
     assert.equal(speed[0][6], speed[1][6], "padding-free ends at the padded run's loss");
     assert.match(text, /loss curve identical \(\|Δ\| < 1e-4 at every step\)/);
+    // DoRA's extra matmul: with dropout 0 PEFT reuses the base output (measured 1.6× here; 1.15× is the floor).
+    const dora = table("DoRA vs LoRA, r8");
+    assert.deepEqual(dora.map((r) => `${r[0]} ${r[1]}`), ["lora 0.05", "dora 0.05", "lora 0", "dora 0"]);
+    assert.ok(Number(dora[3][4]) > 1.15, `DoRA with dropout 0 vs 0.05: ${dora[3][4]}× the speed`);
     // Unsloth: one line on a CPU; the recorded GPU runs (or the line saying there are none).
     if (!onGpu) assert.match(text, /^Unsloth: Unsloth needs an NVIDIA \(CUDA\) or AMD \(ROCm\) GPU and PyTorch sees none here; use backend "peft"/m);
     assert.match(text, /No recorded GPU runs ship in data\/runs\/ yet|Recorded on a GPU/);
