@@ -61,9 +61,6 @@ METHODS = {
     "lora": {"adapter": "lora", "quant": "none"},
     "qlora": {"adapter": "lora", "quant": "nf4"},
     "dora": {"adapter": "dora", "quant": "none"},
-    # DoRA with LoRA dropout 0: PEFT then reuses the base layer's output instead of a second full matmul
-    # (peft/tuners/lora/variants.py DoraLinearVariant.forward: base_result only when the dropout is an Identity).
-    "dora-nodrop": {"adapter": "dora", "quant": "none", "dropout": 0.0},
     "pissa": {"adapter": "lora", "quant": "none", "init": "pissa"},
     "qdora": {"adapter": "dora", "quant": "nf4"},
     "full": {"adapter": "lora", "quant": "none", "fullFineTune": True},
@@ -95,7 +92,7 @@ class BenchError(Exception):
 
 def run_config(method: str, *, model: str, train: str, run_dir: str, batch: int, seq: int, steps: int,
                device: str, dtype: str, backend: str = "peft", knobs: dict | None = None,
-               probe_memory: bool = True) -> dict:
+               probe_memory: bool = True, lora: dict | None = None) -> dict:
     """A run config with every field `parseRunConfig` fills (tests check that parsing it changes nothing).
     `knobs` turns on throughput settings (KNOBS, e.g. {"liger": True}); `backend` is "peft" or "unsloth"."""
     m = METHODS[method]
@@ -112,7 +109,7 @@ def run_config(method: str, *, model: str, train: str, run_dir: str, batch: int,
         "fullFineTune": bool(m.get("fullFineTune", False)),
         "backend": backend,
         "stage": "sft",
-        "lora": {"r": 16, "alpha": 32, "dropout": m.get("dropout", 0.05), "targetModules": "all-linear", "pissaNiter": 4},
+        "lora": {"r": 16, "alpha": 32, "dropout": 0.05, "targetModules": "all-linear", "pissaNiter": 4, **(lora or {})},
         "prompt": {"virtualTokens": 20},
         "train": {"maxSteps": steps, "batchSize": batch, "gradAccum": 1, "lr": 2e-4, "schedule": "cosine",
                   "warmupSteps": 0, "maxLength": seq, "gradientCheckpointing": False,

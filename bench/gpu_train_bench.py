@@ -16,6 +16,8 @@ Rows of the table, each `method × backend`:
   TRL 1.16 keeps its own chunked LM head instead of Liger's fused cross-entropy). Padding-free and packing are NOT
   turned on: the rows are all exactly `--seq` tokens, so there is no padding for them to remove (they change the
   numbers only on data of mixed lengths; lesson 01 measures that on a CPU).
+- `peft-dropout0`: the trainer's defaults with LoRA dropout 0 (a recipe change): PEFT's DoRA then reuses the base
+  layer's output instead of a second full matmul, and LoRA skips a dropped-out copy of each adapted input.
 - `peft+liger+compile` (only when asked for with --backends): `train.liger` + `train.compile` (torch.compile).
 - `unsloth`: `backend: "unsloth"` (Unsloth's FastLanguageModel), run by the interpreter of Unsloth's own environment
   (`--unsloth-python`, requirements/unsloth.lock: its own torch < 2.15 and transformers ≤ 5.17), when
@@ -66,15 +68,19 @@ import gpu_memory_bench as mb  # noqa: E402
 
 PY_LIB = os.path.join(mb.ROOT, "lib", "train", "python")
 PLAIN = os.path.join(mb.ROOT, "bench", "plain_trl_peft.py")
-METHODS = ("lora", "dora", "dora-nodrop", "pissa", "qlora", "qdora")
+METHODS = ("lora", "dora", "pissa", "qlora", "qdora")
 # A backend label of this bench → the run config's engine and throughput settings.
 BACKENDS = {
     "peft": {"backend": "peft", "knobs": {}},
     "peft+liger": {"backend": "peft", "knobs": {"liger": True}},
+    # LoRA dropout 0 (a recipe change, not a knob): PEFT's DoRA then reuses the base layer's output instead of a second
+    # full matmul of the frozen weight (peft/tuners/lora/variants.py DoraLinearVariant.forward), and LoRA makes no
+    # dropped-out copy of each adapted input. Lesson 01 measures both on a CPU.
+    "peft-dropout0": {"backend": "peft", "knobs": {}, "lora": {"dropout": 0.0}},
     "peft+liger+compile": {"backend": "peft", "knobs": {"liger": True, "compile": True}},
     "unsloth": {"backend": "unsloth", "knobs": {}},
 }
-DEFAULT_BACKENDS = ("peft", "peft+liger", "unsloth")
+DEFAULT_BACKENDS = ("peft", "peft-dropout0", "peft+liger", "unsloth")
 PLAIN_LABEL = "plain TRL+PEFT"
 # Liger's wheel (pure Python, 0.9 MB; needs torch ≥ 2.1.2 and triton ≥ 2.3.1; TRL 1.16 asks for ≥ 0.8.2).
 LIGER_PIN = "liger-kernel==0.8.5"
@@ -255,12 +261,11 @@ def goal_lines(rows: list[dict], smoke: bool) -> list[str]:
         out.append(f"goal: LoRA with the knobs ≥ {GOALS['mfu']:.0%} MFU: n/a (no LoRA run with knobs and a known peak "
                    f"FLOP/s){tag}")
     for backend in dict.fromkeys(r["backend"] for r in rows):
-        for dora in ("dora", "dora-nodrop"):
-            lo, do = tps("lora", backend), tps(dora, backend)
-            if lo and do:
-                x = lo / do
-                out.append(f"goal: DoRA ≤ {GOALS['dora']}× LoRA's time per token ({backend}, {dora}): {x:.2f}× → "
-                           f"{verdict(x <= GOALS['dora'])}{tag}")
+        lo, do = tps("lora", backend), tps("dora", backend)
+        if lo and do:
+            x = lo / do
+            out.append(f"goal: DoRA ≤ {GOALS['dora']}× LoRA's time per token ({backend}): {x:.2f}× → "
+                       f"{verdict(x <= GOALS['dora'])}{tag}")
     ince = tps("lora", "peft")
     if ince and plain:
         x = ince / plain
@@ -357,7 +362,7 @@ def main(argv: list[str] | None = None) -> int:
         spec = BACKENDS.get(b, {"backend": "peft", "knobs": {}})
         cfg = mb.run_config(m, model=model_dir, train=train_path, run_dir=mb._rel(run_dir), batch=batch, seq=seq,
                             steps=steps, device=device, dtype=dtype, backend=spec["backend"], knobs=spec["knobs"],
-                            probe_memory=not smoke)  # the CPU memory probe's step would count in the wall clock
+                            probe_memory=not smoke, lora=spec.get("lora"))  # the CPU memory probe's step would count in the wall clock
         with open(os.path.join(run_dir, "config.json"), "w", encoding="utf-8") as f:
             json.dump(cfg, f, indent=2)
         return run_dir, b, cfg
@@ -448,7 +453,7 @@ def main(argv: list[str] | None = None) -> int:
     # DoRA's time per token over LoRA's, within a backend (qdora over qlora).
     tps = {(r["method"], r["backend"]): r["m"]["tokensPerSecond"] for r in table}
     for r in table:
-        pair = {"dora": "lora", "dora-nodrop": "lora", "qdora": "qlora"}.get(r["method"])
+        pair = {"dora": "lora", "qdora": "qlora"}.get(r["method"])
         lo, do = tps.get((pair, r["backend"])), r["m"]["tokensPerSecond"]
         r["doraTime"] = lo / do if pair and lo and do else None
     order = {m: i for i, m in enumerate(METHODS)}

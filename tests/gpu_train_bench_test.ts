@@ -33,6 +33,7 @@ Deno.test("gpu_train_bench --smoke prints the table, the goals and one line per 
   for (const m of ["lora", "dora", "pissa"]) {
     assert.match(printed, new RegExp(`\\| ${m} \\| plain TRL\\+PEFT \\| — \\| 2 \\| done \\| [0-9,]+ \\|`));
     assert.match(printed, new RegExp(`\\| ${m} \\| peft \\| — \\| 2 \\| done \\| [0-9,]+ \\|`));
+    assert.match(printed, new RegExp(`\\| ${m} \\| peft-dropout0 \\| — \\| 2 \\| done \\| [0-9,]+ \\|`));
   }
   const skips = printed.split("\n").filter((l) => l.startsWith("[bench] skipped "));
   assert.equal(skips.length, 3, skips.join("\n"));
@@ -46,6 +47,7 @@ Deno.test("gpu_train_bench --smoke prints the table, the goals and one line per 
       /≥ 1\.5× plain TRL\+PEFT/,
       /≥ 25% MFU/,
       /DoRA ≤ 1\.4× LoRA's time per token \(peft\)/,
+      /DoRA ≤ 1\.4× LoRA's time per token \(peft-dropout0\)/,
       /≥ 0\.97×/,
     ]
   ) {
@@ -57,10 +59,19 @@ Deno.test("gpu_train_bench --smoke prints the table, the goals and one line per 
 
 Deno.test("listRecordedGpuRuns() reads the bench's runs: backend, knobs, tokens/s, MFU, baseline and ratio", () => {
   const rows = listRecordedGpuRuns({ dir: OUT });
-  assert.deepEqual(rows.map((r) => `${r.method} ${r.backend}`), ["lora peft", "dora peft", "pissa peft"]);
+  assert.deepEqual(rows.map((r) => `${r.method} ${r.backend}`), [
+    "lora peft",
+    "lora peft-dropout0",
+    "dora peft",
+    "dora peft-dropout0",
+    "pissa peft",
+    "pissa peft-dropout0",
+  ]);
   for (const r of rows) {
     assert.equal(r.status, "done", r.error);
-    assert.match(r.runDir, new RegExp(`/gpu-cpu-qwen2\\.5-0\\.5b-smoke-${r.method}-peft$`));
+    assert.match(r.runDir, new RegExp(`/gpu-cpu-qwen2\\.5-0\\.5b-smoke-${r.method}-${r.backend}$`));
+    const dropout = JSON.parse(Deno.readTextFileSync(`${r.runDir}/config.json`)).lora.dropout;
+    assert.equal(dropout, r.backend === "peft-dropout0" ? 0 : 0.05);
     assert.deepEqual(r.knobs, {});
     assert.deepEqual([r.batchSize, r.seqLength, r.recorded.warmupSteps], [2, 64, 1]);
     assert.ok(r.tokensPerSecond! > 0 && r.baselineTokensPerSecond! > 0);
@@ -71,10 +82,12 @@ Deno.test("listRecordedGpuRuns() reads the bench's runs: backend, knobs, tokens/
     assert.equal(throughput.paddingFraction, 0); // every row is cut to exactly seq tokens
     // Same rows, same settings, same seed: ince's trainer and plain TRL + PEFT train the same curve.
     const baseline = r.recorded.baseline as Record<string, number>;
-    assert.ok(
-      Math.abs(throughput.finalLoss - baseline.finalLoss) < 1e-4,
-      `${throughput.finalLoss} ${baseline.finalLoss}`,
-    );
+    if (r.backend === "peft") { // the baseline runs the bench's default dropout, 0.05
+      assert.ok(
+        Math.abs(throughput.finalLoss - baseline.finalLoss) < 1e-4,
+        `${throughput.finalLoss} ${baseline.finalLoss}`,
+      );
+    }
     for (const p of ["torch", "transformers", "peft", "trl", "liger_kernel", "unsloth"]) {
       assert.ok(p in r.versions, p);
     }
