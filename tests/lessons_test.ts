@@ -214,7 +214,11 @@ async function executeBeside(main: string, beside: string, out: string): Promise
     run(beside, Deno.makeTempDirSync({ prefix: `ince-lesson${beside.slice(0, 2)}-` })),
   ]);
   executedBeside.set(beside, other);
-  console.log(`lesson ${main.slice(0, 2)} ran in ${mine.seconds.toFixed(0)} s (lesson ${beside.slice(0, 2)} beside it, ${other.seconds.toFixed(0)} s)`);
+  console.log(
+    `lesson ${main.slice(0, 2)} ran in ${mine.seconds.toFixed(0)} s (lesson ${
+      beside.slice(0, 2)
+    } beside it, ${other.seconds.toFixed(0)} s)`,
+  );
   return mine;
 }
 
@@ -274,7 +278,7 @@ Deno.test("lesson 03 runs headless: merge, GGUF f32/f16/Q8_0/Q4_K_M and ONNX mea
   }
 });
 
-Deno.test("lesson 01 runs headless: FLOPs formula = FlopCounterMode, padding estimated then measured, rows kept apart, knobs read back, Unsloth refused in one line", async () => {
+Deno.test("lesson 01 runs headless: FLOPs formula = FlopCounterMode, padding estimated then measured, rows kept apart, knobs read back, Unsloth refused in one line", () => {
   const { result, out } = takeExecuted("01-unsloth", "03");
   try {
     assert.ok(result.ok, describeFailure(result));
@@ -282,7 +286,12 @@ Deno.test("lesson 01 runs headless: FLOPs formula = FlopCounterMode, padding est
     const { outputs, text, table } = executedNotebook(result.out);
     const num = (s: string) => Number(s.replace(/,/g, ""));
     const onGpu = /^GPU: /m.test(text);
-    if (!onGpu) assert.match(text, /^No GPU visible to PyTorch: the live GPU runs \(section 6\) are skipped; recorded GPU runs are shown instead\.$/m);
+    if (!onGpu) {
+      assert.match(
+        text,
+        /^No GPU visible to PyTorch: the live GPU runs \(section 6\) are skipped; recorded GPU runs are shown instead\.$/m,
+      );
+    }
     // FLOPs: the formula equals PyTorch's count for a full fine-tune; LoRA counts less.
     const [formula, full, lora] = table("The built-in model (N = ");
     assert.equal(num(formula[1]), num(full[1]));
@@ -294,7 +303,12 @@ Deno.test("lesson 01 runs headless: FLOPs formula = FlopCounterMode, padding est
     assert.ok(Number(layouts[1][2]) > 1 && Number(layouts[2][2]) < 1, JSON.stringify(layouts));
     // Two rows: every layout's step-1 loss equals the rows' losses alone; mixed rows would not.
     const two = table("Two rows, losses computed alone");
-    assert.deepEqual(two.map((r) => r[0]), ["padded", "padding-free", "packed", "rows mixed (counter-example)"]);
+    assert.deepEqual(two.map((r) => r[0]), [
+      "padded",
+      "padding-free",
+      "packed",
+      "rows mixed (counter-example)",
+    ]);
     for (const r of two.slice(0, 3)) assert.ok(Number(r[5]) < 1e-4, r.join(" | "));
     assert.ok(Number(two[3][5]) > 0.05, two[3].join(" | "));
     assert.match(two[1][1], /padding_free=true packing=false/);
@@ -304,7 +318,10 @@ Deno.test("lesson 01 runs headless: FLOPs formula = FlopCounterMode, padding est
       (o.data![PLOTLY_MIME] as { data: { name: string; meta?: { kind: string } }[] }).data
         .filter((t) => t.meta?.kind === "train").map((t) => t.name)
     );
-    assert.ok(charts.some((n) => JSON.stringify(n) === JSON.stringify(["padded", "padding-free", "packed"])), JSON.stringify(charts));
+    assert.ok(
+      charts.some((n) => JSON.stringify(n) === JSON.stringify(["padded", "padding-free", "packed"])),
+      JSON.stringify(charts),
+    );
     const speed = table("LoRA r8, batch");
     assert.deepEqual(speed.map((r) => r[0]), ["padded", "padding-free", "packed"]);
     assert.ok(parseFloat(speed[0][2]) > 5, `padded run's padding share ${speed[0][2]}`);
@@ -317,7 +334,12 @@ Deno.test("lesson 01 runs headless: FLOPs formula = FlopCounterMode, padding est
     assert.deepEqual(dora.map((r) => `${r[0]} ${r[1]}`), ["lora 0.05", "dora 0.05", "lora 0", "dora 0"]);
     assert.ok(Number(dora[3][4]) > 1.15, `DoRA with dropout 0 vs 0.05: ${dora[3][4]}× the speed`);
     // Unsloth: one line on a CPU; the recorded GPU runs (or the line saying there are none).
-    if (!onGpu) assert.match(text, /^Unsloth: Unsloth needs an NVIDIA \(CUDA\) or AMD \(ROCm\) GPU and PyTorch sees none here; use backend "peft"/m);
+    if (!onGpu) {
+      assert.match(
+        text,
+        /^Unsloth: Unsloth needs an NVIDIA \(CUDA\) or AMD \(ROCm\) GPU and PyTorch sees none here; use backend "peft"/m,
+      );
+    }
     assert.match(text, /No recorded GPU runs ship in data\/runs\/ yet|Recorded on a GPU/);
   } finally {
     Deno.removeSync(out, { recursive: true });
@@ -343,7 +365,7 @@ Deno.test("lesson 07 runs headless: CAI, RLAIF + DPO and context distillation me
   }
 });
 
-Deno.test("lesson 04 runs headless: NF4 levels rebuilt, estimate within 5 % of PyTorch's peak, QLoRA's arithmetic on a CPU", async () => {
+Deno.test("lesson 04 runs headless: NF4 levels rebuilt, estimate within 5 % of PyTorch's peak, QLoRA's arithmetic on a CPU", () => {
   const { result, out } = takeExecuted("04-quantization", "07");
   try {
     assert.ok(result.ok, describeFailure(result));

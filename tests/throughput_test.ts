@@ -35,7 +35,16 @@ const base = (train: RunConfigInput["train"], dataset = TWO): RunConfigInput =>
   numbersRecipe({
     dataset: { train: dataset },
     lora: { r: 8, alpha: 16 },
-    train: { maxSteps: 1, batchSize: 2, lr: 1e-3, seed: 7, logEvery: 1, warmupSteps: 0, probeMemory: false, ...train },
+    train: {
+      maxSteps: 1,
+      batchSize: 2,
+      lr: 1e-3,
+      seed: 7,
+      logEvery: 1,
+      warmupSteps: 0,
+      probeMemory: false,
+      ...train,
+    },
   });
 const CASES: Record<string, RunConfigInput> = {
   padded: base({}),
@@ -44,7 +53,10 @@ const CASES: Record<string, RunConfigInput> = {
   compile: base({ compile: true }),
   checkpointing: base({ gradientCheckpointing: true, autoBatchSize: true }),
   numbers: base({ maxSteps: 5, batchSize: 8 }, `${ROOT}/data/datasets/numbers-train.jsonl`),
-  numbersPaddingFree: base({ maxSteps: 5, batchSize: 8, paddingFree: true }, `${ROOT}/data/datasets/numbers-train.jsonl`),
+  numbersPaddingFree: base(
+    { maxSteps: 5, batchSize: 8, paddingFree: true },
+    `${ROOT}/data/datasets/numbers-train.jsonl`,
+  ),
   liger: base({ liger: true }),
   unsloth: { ...base({}), backend: "unsloth" },
 };
@@ -60,7 +72,10 @@ function runs(): Promise<Record<string, RunResult>> {
   return _runs;
 }
 const ok = (r: RunResult) => {
-  assert.ok(r.ok, `${r.id}: ${r.error?.message ?? Deno.readTextFileSync(`${r.dir}/stderr.log`).slice(-1500)}`);
+  assert.ok(
+    r.ok,
+    `${r.id}: ${r.error?.message ?? Deno.readTextFileSync(`${r.dir}/stderr.log`).slice(-1500)}`,
+  );
   return r.end!;
 };
 
@@ -70,7 +85,10 @@ Deno.test("FLOPs per token: the TS formula = the trainer's Python formula = Flop
     const [full, lora] = await countTrainingFlops(MODEL, { seqLength: seq, batch: 2 });
     assert.equal(full.perToken, flopsPerToken(shape, seq).total, `seq ${seq}: counted vs 6N + attention`);
     // LoRA's hardware FLOPs: no weight gradient for the frozen base (≈ 4N/6N of the dense part, + the adapters).
-    assert.ok(lora.perToken < 0.8 * full.perToken && lora.perToken > 0.6 * full.perToken, `LoRA ${lora.perToken}`);
+    assert.ok(
+      lora.perToken < 0.8 * full.perToken && lora.perToken > 0.6 * full.perToken,
+      `LoRA ${lora.perToken}`,
+    );
   }
   const script = `import json, sys; sys.path.insert(0, "${ROOT}/lib/train/python"); import flops
 out = {}
@@ -79,12 +97,22 @@ for name, path in [("tiny", "${MODEL}/config.json"), ("qwen", "${ROOT}/data/mode
 out["peaks"] = [flops.peak_flops(n, "bfloat16")[0] for n in ["NVIDIA H100 80GB HBM3", "NVIDIA H100 PCIe", "NVIDIA A100-SXM4-80GB", "NVIDIA GeForce RTX 4090", "Nope"]]
 out["arch"] = flops.peak_flops("AMD Radeon Graphics", "bfloat16", "gfx1103")[0]
 print(json.dumps(out))`;
-  const r = await new Deno.Command(pythonPath(), { args: ["-c", script], env: { INCE_PEAK_FLOPS: "" } }).output();
+  const r = await new Deno.Command(pythonPath(), { args: ["-c", script], env: { INCE_PEAK_FLOPS: "" } })
+    .output();
   assert.ok(r.success, new TextDecoder().decode(r.stderr));
   const py = JSON.parse(new TextDecoder().decode(r.stdout));
   assert.equal(py.tiny, flopsPerToken(readDecoderShape(MODEL), 300.5).total);
-  assert.equal(py.qwen, flopsPerToken(readDecoderShape(`${ROOT}/data/models/shapes/qwen2.5-0.5b`), 300.5).total);
-  const names = ["NVIDIA H100 80GB HBM3", "NVIDIA H100 PCIe", "NVIDIA A100-SXM4-80GB", "NVIDIA GeForce RTX 4090", "Nope"];
+  assert.equal(
+    py.qwen,
+    flopsPerToken(readDecoderShape(`${ROOT}/data/models/shapes/qwen2.5-0.5b`), 300.5).total,
+  );
+  const names = [
+    "NVIDIA H100 80GB HBM3",
+    "NVIDIA H100 PCIe",
+    "NVIDIA A100-SXM4-80GB",
+    "NVIDIA GeForce RTX 4090",
+    "Nope",
+  ];
   assert.deepEqual(py.peaks, names.map((n) => peakFlops(n, "bfloat16")?.flops ?? null));
   assert.equal(py.arch, peakFlops("AMD Radeon Graphics", "bfloat16", "gfx1103")?.flops);
   assert.ok(gpuPeakTable().every((g) => g.source.length > 10 && (g.bfloat16 ?? g.float16 ?? 0) > 1e12));
@@ -102,18 +130,35 @@ Deno.test("the throughput settings reach TRL: read back from its args object", a
   };
   const off = args("padded");
   assert.deepEqual(
-    [off.use_liger_kernel, off.padding_free, off.packing, off.torch_compile, off.gradient_checkpointing, off.auto_find_batch_size],
+    [
+      off.use_liger_kernel,
+      off.padding_free,
+      off.packing,
+      off.torch_compile,
+      off.gradient_checkpointing,
+      off.auto_find_batch_size,
+    ],
     [false, false, false, false, false, false],
   );
   assert.equal(args("paddingFree").padding_free, true);
-  assert.deepEqual([args("packing").packing, args("packing").packing_strategy, args("packing").padding_free_effective], [true, "bfd", true]);
+  assert.deepEqual([
+    args("packing").packing,
+    args("packing").packing_strategy,
+    args("packing").padding_free_effective,
+  ], [true, "bfd", true]);
   assert.equal(args("compile").torch_compile, true);
-  assert.deepEqual([args("checkpointing").gradient_checkpointing, args("checkpointing").auto_find_batch_size], [true, true]);
+  assert.deepEqual(
+    [args("checkpointing").gradient_checkpointing, args("checkpointing").auto_find_batch_size],
+    [true, true],
+  );
   assert.equal(ok(rs.checkpointing).batchSize, 2);
 });
 
 Deno.test("padding-free and packed batches keep rows apart: step 1's loss = the rows' losses computed alone", async () => {
-  const ref = await rowLosses(MODEL, ROWS.map((r) => ({ messages: [{ role: "user", content: r.instruction }], answer: r.output })));
+  const ref = await rowLosses(
+    MODEL,
+    ROWS.map((r) => ({ messages: [{ role: "user", content: r.instruction }], answer: r.output })),
+  );
   const mean = (parts: typeof ref.alone) =>
     parts.reduce((a, p) => a + p.lossSum, 0) / parts.reduce((a, p) => a + p.labelTokens, 0);
   const alone = mean(ref.alone), mixed = mean(ref.mixed);
@@ -122,12 +167,18 @@ Deno.test("padding-free and packed batches keep rows apart: step 1's loss = the 
   for (const name of ["padded", "paddingFree", "packing"]) {
     ok(rs[name]);
     const [step1] = eventsOf(rs[name].events, "step");
-    assert.ok(Math.abs(step1.loss - alone) < 1e-4, `${name}: step 1 loss ${step1.loss} vs alone ${alone} (mixed ${mixed})`);
+    assert.ok(
+      Math.abs(step1.loss - alone) < 1e-4,
+      `${name}: step 1 loss ${step1.loss} vs alone ${alone} (mixed ${mixed})`,
+    );
   }
   // Padding-free feeds no padding at all; the padded batch pads the shorter row.
   const pf = eventsOf(rs.paddingFree.events, "step")[0], pad = eventsOf(rs.padded.events, "step")[0];
   assert.equal(pf.paddedTokens, pf.tokens);
-  assert.ok(pad.paddedTokens! > pad.tokens!, `padded: ${pad.paddedTokens} positions for ${pad.tokens} tokens`);
+  assert.ok(
+    pad.paddedTokens! > pad.tokens!,
+    `padded: ${pad.paddedTokens} positions for ${pad.tokens} tokens`,
+  );
 });
 
 Deno.test("tokens/s, padding, FLOPs per token and MFU in the events agree with each other and the TS formula", async () => {
@@ -138,30 +189,54 @@ Deno.test("tokens/s, padding, FLOPs per token and MFU in the events agree with e
     const steps = eventsOf(rs[name].events, "step");
     assert.equal(steps.length, 5);
     // Steps 2…5 are measured (step 1 is warm-up): the hook's tokens = TRL's own num_tokens over those steps.
-    assert.equal(end.measuredTokens, steps[4].tokens! - steps[0].tokens!, `${name}: fed tokens vs TRL's num_tokens`);
+    assert.equal(
+      end.measuredTokens,
+      steps[4].tokens! - steps[0].tokens!,
+      `${name}: fed tokens vs TRL's num_tokens`,
+    );
     assert.ok(end.measuredPositions! >= end.measuredTokens!);
-    assert.ok(Math.abs(end.tokensPerSecond! - end.measuredTokens! / end.measuredSeconds!) / end.tokensPerSecond! < 1e-3);
+    assert.ok(
+      Math.abs(end.tokensPerSecond! - end.measuredTokens! / end.measuredSeconds!) / end.tokensPerSecond! <
+        1e-3,
+    );
     assert.ok(end.attentionSeqLength! > 10 && end.attentionSeqLength! <= 64, `S ${end.attentionSeqLength}`);
     assert.ok(Math.abs(end.flopsPerToken! - flopsPerToken(shape, end.attentionSeqLength!).total) < 1e-3);
     assert.equal(end.peakFlops, PEAK);
     assert.equal(end.peakFlopsSource, "INCE_PEAK_FLOPS");
     assert.equal(end.gpuName, null);
-    const mfu = modelFlopsUtilization({ tokensPerSecond: end.tokensPerSecond!, flopsPerToken: end.flopsPerToken!, peakFlops: PEAK });
+    const mfu = modelFlopsUtilization({
+      tokensPerSecond: end.tokensPerSecond!,
+      flopsPerToken: end.flopsPerToken!,
+      peakFlops: PEAK,
+    });
     assert.ok(Math.abs(end.mfu! - mfu) < 1e-12, `mfu ${end.mfu} vs ${mfu}`);
   }
   // The same rows in the same order: padding-free only removes padding, so the losses agree.
   const a = eventsOf(rs.numbers.events, "step"), b = eventsOf(rs.numbersPaddingFree.events, "step");
-  a.forEach((s, i) => assert.ok(Math.abs(s.loss - b[i].loss) < 1e-4, `step ${s.step}: ${s.loss} vs ${b[i].loss}`));
+  a.forEach((s, i) =>
+    assert.ok(Math.abs(s.loss - b[i].loss) < 1e-4, `step ${s.step}: ${s.loss} vs ${b[i].loss}`)
+  );
   assert.ok(ok(rs.numbers).measuredPositions! > ok(rs.numbers).measuredTokens!);
   assert.equal(ok(rs.numbersPaddingFree).measuredPositions, ok(rs.numbersPaddingFree).measuredTokens);
 });
 
 Deno.test("Liger and Unsloth on a CPU: one line naming what is missing and the alternative", async () => {
-  assert.throws(() => parseRunConfig({ ...CASES.liger, device: "cpu" }), /^Error: Invalid run config — train\.liger: .*GPU/);
-  assert.throws(() => parseRunConfig({ ...CASES.unsloth, device: "cpu" }), /backend: Unsloth runs on a CUDA or ROCm GPU only; on a CPU use backend "peft"/);
+  assert.throws(
+    () => parseRunConfig({ ...CASES.liger, device: "cpu" }),
+    /^Error: Invalid run config — train\.liger: .*GPU/,
+  );
+  assert.throws(
+    () => parseRunConfig({ ...CASES.unsloth, device: "cpu" }),
+    /backend: Unsloth runs on a CUDA or ROCm GPU only; on a CPU use backend "peft"/,
+  );
   assert.throws(() => parseRunConfig({ ...base({ packing: true }), stage: "dpo" }), /train\.packing: .*DPO/);
   const rs = await runs();
-  for (const [name, want] of [["liger", /^field train\.liger: .*CPU/], ["unsloth", /^field backend: .*peft/]] as const) {
+  for (
+    const [name, want] of [["liger", /^field train\.liger: .*CPU/], [
+      "unsloth",
+      /^field backend: .*peft/,
+    ]] as const
+  ) {
     const r = rs[name];
     assert.equal(r.ok, false);
     assert.equal(r.error?.kind, "config");

@@ -228,7 +228,16 @@ export async function setup(options: SetupOptions = {}): Promise<SetupResult> {
       say("· installing requirements/gpu.lock (Liger kernels) into the Python environment");
       await runCommand(
         python,
-        ["-m", "pip", "install", "--disable-pip-version-check", "--no-input", "--no-deps", "-r", `${root}/requirements/gpu.lock`],
+        [
+          "-m",
+          "pip",
+          "install",
+          "--disable-pip-version-check",
+          "--no-input",
+          "--no-deps",
+          "-r",
+          `${root}/requirements/gpu.lock`,
+        ],
         "Installing requirements/gpu.lock",
       );
       Deno.writeTextFileSync(gpuMarker, "");
@@ -263,7 +272,10 @@ export async function setup(options: SetupOptions = {}): Promise<SetupResult> {
   }
   let unslothPython: string | undefined;
   if (options.unsloth) {
-    unslothPython = await timed("unsloth", async () => (await installUnsloth({ profile, env, say, torchIndex })).python);
+    unslothPython = await timed(
+      "unsloth",
+      async () => (await installUnsloth({ profile, env, say, torchIndex })).python,
+    );
   }
 
   // 3. Our kernel, written into the environment's Jupyter data path, where its JupyterLab and

@@ -268,7 +268,10 @@ export const RunConfigSchema = z.object({
     say("train.liger", "Liger's kernels are Triton GPU kernels; on a CPU leave train.liger off");
   }
   if (c.backend === "unsloth" && c.device === "cpu") {
-    say("backend", 'Unsloth runs on a CUDA or ROCm GPU only; on a CPU use backend "peft" (the same run and events)');
+    say(
+      "backend",
+      'Unsloth runs on a CUDA or ROCm GPU only; on a CPU use backend "peft" (the same run and events)',
+    );
   }
   if (c.peftType === "prefix_tuning" && c.train.gradientCheckpointing) {
     say(

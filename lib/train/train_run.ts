@@ -101,7 +101,8 @@ export async function* trainBatch(
   runs.forEach((r, i) => {
     const last = groups.at(-1);
     // Unsloth patches transformers/TRL/PEFT on import and has its own environment: never with peft runs.
-    const same = last && JSON.stringify(runs[last[0]].config.launcher) === JSON.stringify(r.config.launcher) &&
+    const same = last &&
+      JSON.stringify(runs[last[0]].config.launcher) === JSON.stringify(r.config.launcher) &&
       runs[last[0]].config.backend === r.config.backend;
     if (same) last.push(i);
     else groups.push([i]);

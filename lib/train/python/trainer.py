@@ -10,6 +10,10 @@ still gets its own seed, folder and events). Events go to stdout only: the TypeS
 them and is the one writer of RUN_DIR/events.jsonl. Human logs go to stderr. With torchrun, only rank 0
 reports. The training rows are read from RUN_DIR/data/{train,eval}.jsonl, written by TypeScript's dataset
 loader (lib/data) in canonical form: {prompt, completion} chat rows, or {prompt, chosen, rejected} for DPO.
+The throughput settings (`train.liger`, `paddingFree`, `packing`, `compile`, `autoBatchSize`) go to TRL's args as they
+are and are read back into the `end` event (`engineArgs`, and the run folder's trainer_args.json); `backend: "unsloth"`
+loads the model through unsloth_backend.py instead of transformers + PEFT. Every step reports tokens and positions fed;
+`end` reports the measured tokens/s, FLOPs per token and MFU (flops.py).
 A checkpoint is saved every `train.saveMinutes` minutes (and every `train.saveEvery` steps when set); the
 newest `train.keepCheckpoints` (default 2) are kept. SIGINT (or SIGTERM) saves a checkpoint, emits
 `error{kind: interrupted}`, skips the remaining configs and exits 0; `resume: true` continues from the
@@ -382,16 +386,15 @@ def run(cfg: dict, run_dir: str, interrupted: dict) -> int:
         raise ConfigError("field fullFineTune: a full fine-tune has no adapter, init, quantization or PEFT type")
     if optim_cfg.get("name") == "loraplus" and (full or kind != "lora"):
         raise ConfigError("field optimizer.name: LoRA+ needs LoRA's A and B matrices (peftType lora, no fullFineTune)")
-    knobs = train_cfg
-    if knobs.get("liger") and device != "cuda":
+    if train_cfg.get("liger") and device != "cuda":
         raise ConfigError("field train.liger: Liger's kernels are Triton GPU kernels and this run is on the CPU; "
                           "leave train.liger off here (it is measured on a GPU: bench/gpu_train_bench.py)")
-    if knobs.get("liger"):
+    if train_cfg.get("liger"):
         import importlib.util
         if importlib.util.find_spec("liger_kernel") is None:
             raise ConfigError("field train.liger: the liger-kernel package is not installed; run `deno task setup` "
                               "on this GPU machine (the cuda and rocm profiles install requirements/gpu.lock) or leave train.liger off")
-    if knobs.get("packing") and stage != "sft":
+    if train_cfg.get("packing") and stage != "sft":
         raise ConfigError("field train.packing: packing joins SFT rows; for DPO use train.paddingFree")
     dtype_name = cfg.get("dtype", "auto")
     if dtype_name == "auto":
@@ -461,7 +464,7 @@ def run(cfg: dict, run_dir: str, interrupted: dict) -> int:
         if shortest >= train_cfg["maxLength"]:
             raise ConfigError(f"field train.maxLength: {train_cfg['maxLength']} tokens leave no room for any answer "
                               f"(the shortest prompt of {cfg['dataset']['train']} is {shortest} tokens); raise it")
-    if knobs.get("paddingFree") and not knobs.get("packing") and stage == "sft":
+    if train_cfg.get("paddingFree") and not train_cfg.get("packing") and stage == "sft":
         # TRL's padding-free collator does not truncate: every row must already fit maxLength.
         def row_tokens(r):
             text = tokenizer.apply_chat_template(r["prompt"] + r["completion"], tokenize=False)
@@ -510,7 +513,7 @@ def run(cfg: dict, run_dir: str, interrupted: dict) -> int:
 
     versions = {"torch": torch.__version__, "transformers": transformers.__version__, "peft": peft.__version__,
                 "trl": trl.__version__, "python": sys.version.split()[0]}
-    for extra, wanted in (("liger_kernel", knobs.get("liger")), ("unsloth", backend == "unsloth")):
+    for extra, wanted in (("liger_kernel", train_cfg.get("liger")), ("unsloth", backend == "unsloth")):
         if wanted:
             import importlib.metadata
             versions[extra] = importlib.metadata.version(extra.replace("_", "-"))
@@ -535,11 +538,11 @@ def run(cfg: dict, run_dir: str, interrupted: dict) -> int:
         ddp_backend="gloo" if device == "cpu" and int(os.environ.get("WORLD_SIZE", "1")) > 1 else None,
         remove_unused_columns=True,
         # The throughput settings (run_config.ts documents each), passed as they are.
-        use_liger_kernel=bool(knobs.get("liger")), padding_free=bool(knobs.get("paddingFree")),
-        torch_compile=bool(knobs.get("compile")), auto_find_batch_size=bool(knobs.get("autoBatchSize")),
+        use_liger_kernel=bool(train_cfg.get("liger")), padding_free=bool(train_cfg.get("paddingFree")),
+        torch_compile=bool(train_cfg.get("compile")), auto_find_batch_size=bool(train_cfg.get("autoBatchSize")),
     )
     state = {"last_time": time.time(), "last_tokens": 0.0, "last_step": 0, "rss": rss_bytes(), "last_save": time.time(),
-             "step_t0": None, "step_times": [], "eval_seconds": 0.0, "probed_step": None}
+             "step_t0": None, "step_times": [], "eval_seconds": 0.0}
     # What the training forwards were fed, counted at the model's door (a forward pre-hook, training forwards only):
     # positions (padding included), real tokens, and Σ length² for the attention term of the FLOPs.
     fed = {"positions": 0, "tokens": 0, "len2": 0.0, "step": [0, 0, 0.0]}
@@ -628,8 +631,8 @@ def run(cfg: dict, run_dir: str, interrupted: dict) -> int:
                                                 loraplus_lr_ratio=optim_cfg.get("loraplusLrRatio", 16)), None)
     if stage == "sft":
         from trl import SFTConfig, SFTTrainer
-        sft_args = {**common, "packing": bool(knobs.get("packing"))}
-        if knobs.get("paddingFree") and not knobs.get("packing"):
+        sft_args = {**common, "packing": bool(train_cfg.get("packing"))}
+        if train_cfg.get("paddingFree") and not train_cfg.get("packing"):
             sft_args["max_length"] = None  # checked above: every row fits train.maxLength
         trainer = SFTTrainer(model=model, args=SFTConfig(**sft_args), train_dataset=Dataset.from_list(train_rows),
                              eval_dataset=Dataset.from_list(eval_rows) if eval_rows else None,
