@@ -14,7 +14,7 @@
  */
 import { cacheDir, projectRoot, pythonPath } from "../env/paths.ts";
 import { exists } from "../util/fs.ts";
-import { runCommand, sha256Hex } from "../util/run_command.ts";
+import { pipInstallPins, runCommand, sha256Hex } from "../util/run_command.ts";
 
 /** llama.cpp's release the converter and the prebuilt binaries come from. */
 export const LLAMA_CPP_TAG = "v0.4.0";
@@ -53,11 +53,7 @@ export async function ensureDeployPython(options: DeployToolsOptions = {}): Prom
   say(
     "· installing lesson 03's Python packages (sentencepiece, onnx, onnxscript, xllamacpp; first time only)",
   );
-  await runCommand(
-    python,
-    ["-m", "pip", "install", "--disable-pip-version-check", "--no-input", "--no-deps", "-r", pinsFile],
-    "Installing requirements/deploy.txt",
-  );
+  await pipInstallPins(python, pinsFile, "Installing requirements/deploy.txt");
   await runCommand(
     python,
     ["-m", "pip", "check"],

@@ -15,7 +15,7 @@ import { installUnsloth, unslothCpuRefusal } from "../train/unsloth.ts";
 import { cacheDir, projectRoot } from "./paths.ts";
 import { detectProfile, type Profile } from "./profile.ts";
 import { exists } from "../util/fs.ts";
-import { runCommand, sha256Hex } from "../util/run_command.ts";
+import { pipInstallPins, runCommand, sha256Hex } from "../util/run_command.ts";
 
 /** The Deno version the project pins (also in the README's commands). */
 export const DENO_VERSION = "2.9.6";
@@ -226,20 +226,7 @@ export async function setup(options: SetupOptions = {}): Promise<SetupResult> {
       const gpuMarker = `${venv}/.ince-gpu-${(await sha256Hex(lock)).slice(0, 12)}`;
       if (exists(gpuMarker)) return;
       say("· installing requirements/gpu.lock (Liger kernels) into the Python environment");
-      await runCommand(
-        python,
-        [
-          "-m",
-          "pip",
-          "install",
-          "--disable-pip-version-check",
-          "--no-input",
-          "--no-deps",
-          "-r",
-          `${root}/requirements/gpu.lock`,
-        ],
-        "Installing requirements/gpu.lock",
-      );
+      await pipInstallPins(python, `${root}/requirements/gpu.lock`);
       Deno.writeTextFileSync(gpuMarker, "");
     });
   }

@@ -21,7 +21,7 @@
 import { withBlobLock } from "../hub/blob_lock.ts";
 import { cacheDir, projectRoot, pythonPath } from "../env/paths.ts";
 import { exists } from "../util/fs.ts";
-import { runCommand, sha256Hex } from "../util/run_command.ts";
+import { pipInstallPins, runCommand, sha256Hex } from "../util/run_command.ts";
 
 /** The LLaMA-Factory release `requirements/llamafactory.lock` pins. */
 export const LLAMAFACTORY_VERSION = "0.9.5";
@@ -139,20 +139,7 @@ export async function ensureLlamaFactory(
         : `${base}/bin/python3`;
       const sitePackages = `${venv}/lib/python${version}/site-packages`;
       await runCommand(basePython, ["-m", "venv", venv], "Creating LLaMA-Factory's Python environment");
-      await runCommand(
-        python,
-        [
-          "-m",
-          "pip",
-          "install",
-          "--disable-pip-version-check",
-          "--no-input",
-          "--no-deps",
-          "-r",
-          `${root}/${_LOCK}`,
-        ],
-        `Installing ${_LOCK}`,
-      );
+      await pipInstallPins(python, `${root}/${_LOCK}`, `Installing ${_LOCK}`);
       Deno.mkdirSync(`${sitePackages}/torchaudio`);
       for (const f of stub) Deno.writeTextFileSync(`${sitePackages}/torchaudio/${f.name}`, f.text);
       Deno.writeTextFileSync(

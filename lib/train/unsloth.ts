@@ -19,7 +19,7 @@ import { withBlobLock } from "../hub/blob_lock.ts";
 import { cacheDir, projectRoot, pythonPath } from "../env/paths.ts";
 import { detectProfile, type Profile } from "../env/profile.ts";
 import { exists } from "../util/fs.ts";
-import { runCommand, sha256Hex } from "../util/run_command.ts";
+import { pipInstallPins, runCommand, sha256Hex } from "../util/run_command.ts";
 
 /** The Unsloth (and unsloth_zoo) release `requirements/unsloth.lock` pins. */
 export const UNSLOTH_VERSION = "2026.10.9";
@@ -251,7 +251,7 @@ export async function installUnsloth(options: UnslothOptions = {}): Promise<Unsl
           `Installing PyTorch 2.14.1 for ROCm from ${torchIndex}`,
         );
       }
-      await runCommand(own.python, [...pip, "--no-deps", "-r", lockFile], `Installing ${_LOCK}`);
+      await pipInstallPins(own.python, lockFile, `Installing ${_LOCK}`);
       const got = JSON.parse(
         await runCommand(
           own.python,

@@ -47,6 +47,30 @@ export async function runCommand(
 }
 
 /**
+ * Installs a file of exact pins into a Python environment with pip and no resolver
+ * (`pip install --no-deps -r <file>`): every lock of the project is complete, so nothing else is fetched or changed.
+ *
+ * @param python The environment's interpreter.
+ * @param pinsFile The `name==version` file.
+ * @param what What is installed, for the error (default `Installing <file>`).
+ * @returns pip's output.
+ * @throws {Error} `<what> failed (…)` with pip's last lines.
+ *
+ * @example
+ * ```ts ignore
+ * import { pipInstallPins } from "./run_command.ts";
+ * await pipInstallPins(".tools/venv/bin/python", "requirements/gpu.lock");
+ * ```
+ */
+export async function pipInstallPins(python: string, pinsFile: string, what?: string): Promise<string> {
+  return await runCommand(
+    python,
+    ["-m", "pip", "install", "--disable-pip-version-check", "--no-input", "--no-deps", "-r", pinsFile],
+    what ?? `Installing ${pinsFile}`,
+  );
+}
+
+/**
  * The SHA-256 of a text, as hex.
  *
  * @param text Any text.
