@@ -230,6 +230,10 @@ Deno.test("Liger and Unsloth on a CPU: one line naming what is missing and the a
     /backend: Unsloth runs on a CUDA or ROCm GPU only; on a CPU use backend "peft"/,
   );
   assert.throws(() => parseRunConfig({ ...base({ packing: true }), stage: "dpo" }), /train\.packing: .*DPO/);
+  assert.throws(
+    () => parseRunConfig({ ...base({ paddingFree: true }), stage: "dpo" }),
+    /train\.paddingFree: .*DPO/,
+  );
   const rs = await runs();
   for (
     const [name, want] of [["liger", /^field train\.liger: .*CPU/], [

@@ -156,7 +156,8 @@ export const RunConfigSchema = z.object({
      *   cross-entropy that never builds the full logits tensor (large vocabularies). CUDA/ROCm GPU only.
      * - `paddingFree`: a batch is its rows laid end to end with restarting `position_ids`, no padding
      *   (`padding_free`); the attention keeps every row to itself (transformers builds a block-diagonal mask from
-     *   the positions, flash-attention uses the sequence boundaries). SFT and DPO.
+     *   the positions, flash-attention uses the sequence boundaries). SFT only: TRL 1.16's DPO trainer has it
+     *   switched off (it would fall back to padding).
      * - `packing`: SFT rows packed into `maxLength`-token sequences by best-fit decreasing (`packing`, strategy
      *   "bfd"): padding-free within each pack, so rows never attend to each other; changes how many rows a step sees.
      * - `compile`: `torch.compile` the model (`torch_compile`): slow first steps, faster later ones.
@@ -262,7 +263,13 @@ export const RunConfigSchema = z.object({
     );
   }
   if (c.train.packing && c.stage !== "sft") {
-    say("train.packing", "packing joins SFT rows into fixed-length sequences; for DPO use train.paddingFree");
+    say("train.packing", "packing joins SFT rows into fixed-length sequences; DPO batches are padded");
+  }
+  if (c.train.paddingFree && c.stage !== "sft") {
+    say(
+      "train.paddingFree",
+      "TRL's DPO trainer has padding-free batching switched off (it falls back to padding); leave it off for DPO",
+    );
   }
   if (c.train.liger && c.device === "cpu") {
     say("train.liger", "Liger's kernels are Triton GPU kernels; on a CPU leave train.liger off");

@@ -394,8 +394,9 @@ def run(cfg: dict, run_dir: str, interrupted: dict) -> int:
         if importlib.util.find_spec("liger_kernel") is None:
             raise ConfigError("field train.liger: the liger-kernel package is not installed; run `deno task setup` "
                               "on this GPU machine (the cuda and rocm profiles install requirements/gpu.lock) or leave train.liger off")
-    if train_cfg.get("packing") and stage != "sft":
-        raise ConfigError("field train.packing: packing joins SFT rows; for DPO use train.paddingFree")
+    if (train_cfg.get("packing") or train_cfg.get("paddingFree")) and stage != "sft":
+        raise ConfigError("field train.packing / train.paddingFree: SFT only (TRL's DPO trainer pads its batches; "
+                          "it has padding-free batching switched off); leave them off for DPO")
     dtype_name = cfg.get("dtype", "auto")
     if dtype_name == "auto":
         dtype_name = "bfloat16" if device == "cuda" and torch.cuda.is_bf16_supported() else "float32"
