@@ -4,6 +4,7 @@
  * that listRecordedGpuRuns reads back with backend, knobs, tokens/s, MFU and the baseline's tokens/s.
  */
 import assert from "node:assert/strict";
+import { assertRecordedRunFolder } from "./_recorded_asserts.ts";
 import { projectRoot, pythonPath } from "../lib/env/paths.ts";
 import { parseRunConfig } from "../lib/train/run_config.ts";
 import { listRecordedGpuRuns } from "../lib/train/recorded_gpu_runs.ts";
@@ -91,13 +92,11 @@ Deno.test("listRecordedGpuRuns() reads the bench's runs: backend, knobs, tokens/
     for (const p of ["torch", "transformers", "peft", "trl", "liger_kernel", "unsloth"]) {
       assert.ok(p in r.versions, p);
     }
-    assert.deepEqual([...Deno.readDirSync(r.runDir)].map((e) => e.name).sort(), [
-      "config.json",
-      "events.jsonl",
-      "recorded.json",
-    ]);
-    const config = JSON.parse(Deno.readTextFileSync(`${r.runDir}/config.json`));
-    assert.deepEqual(parseRunConfig(config), config);
+    const config = assertRecordedRunFolder(r.runDir) as {
+      model: string;
+      backend: string;
+      train: { liger: boolean };
+    };
     assert.equal(config.backend, "peft");
     assert.equal(config.train.liger, false);
     const end = Deno.readTextFileSync(`${r.runDir}/events.jsonl`).trim().split("\n").map((l) => JSON.parse(l))

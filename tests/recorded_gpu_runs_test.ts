@@ -3,6 +3,7 @@
  * trainer) writes run folders that listRecordedGpuRuns reads back; malformed folders fail in one line.
  */
 import assert from "node:assert/strict";
+import { assertRecordedRunFolder } from "./_recorded_asserts.ts";
 import { projectRoot, pythonPath } from "../lib/env/paths.ts";
 import { parseRunConfig } from "../lib/train/run_config.ts";
 import { listRecordedGpuRuns } from "../lib/train/recorded_gpu_runs.ts";
@@ -51,14 +52,11 @@ Deno.test("the bench's --smoke run is read back by listRecordedGpuRuns(), one ro
     assert.deepEqual(events.filter((e) => e.event === "step").map((e) => e.tokens), [128, 256, 384]);
     assert.ok(r.versions.torch && r.versions.transformers && r.versions.peft);
     assert.ok(!Number.isNaN(Date.parse(r.date)));
-    // A recorded run ships numbers, not weights; its config is exactly what parseRunConfig produces.
-    assert.deepEqual([...Deno.readDirSync(r.runDir)].map((e) => e.name).sort(), [
-      "config.json",
-      "events.jsonl",
-      "recorded.json",
-    ]);
-    const config = JSON.parse(Deno.readTextFileSync(`${r.runDir}/config.json`));
-    assert.deepEqual(parseRunConfig(config), config);
+    const config = assertRecordedRunFolder(r.runDir) as {
+      model: string;
+      backend: string;
+      train: { liger: boolean };
+    };
     assert.equal(config.model, "data/models/shapes/qwen2.5-0.5b");
   }
   assert.equal(rows.find((r) => r.method === "full")!.trainableParams, 205_376);
