@@ -1,5 +1,6 @@
 /** Checks shared by the tests of the recorded-GPU-run benches (memory and throughput). */
 import assert from "node:assert/strict";
+import { projectRoot, pythonPath } from "../lib/env/paths.ts";
 import { parseRunConfig } from "../lib/train/run_config.ts";
 
 /**
@@ -18,4 +19,24 @@ export function assertRecordedRunFolder(runDir: string): Record<string, unknown>
   const config = JSON.parse(Deno.readTextFileSync(`${runDir}/config.json`));
   assert.deepEqual(parseRunConfig(config), config);
   return config;
+}
+
+/**
+ * Runs a recording bench's `--smoke` (a CPU proof run into `out`) and returns what it printed.
+ *
+ * @param bench The script under `bench/`, e.g. "gpu_memory_bench.py".
+ * @param out The folder for its runs.
+ * @returns Its stdout (the assertion message carries stderr's tail when it fails).
+ */
+export async function runBenchSmoke(bench: string, out: string): Promise<string> {
+  const result = await new Deno.Command(pythonPath(), {
+    args: [`${projectRoot()}/bench/${bench}`, "--smoke", "--out", out],
+    cwd: projectRoot(),
+    env: { OMP_NUM_THREADS: "1" },
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const text = new TextDecoder().decode(result.stdout);
+  assert.equal(result.code, 0, text + new TextDecoder().decode(result.stderr).slice(-3000));
+  return text;
 }

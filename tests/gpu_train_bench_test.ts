@@ -4,26 +4,12 @@
  * that listRecordedGpuRuns reads back with backend, knobs, tokens/s, MFU and the baseline's tokens/s.
  */
 import assert from "node:assert/strict";
-import { assertRecordedRunFolder } from "./_recorded_asserts.ts";
-import { projectRoot, pythonPath } from "../lib/env/paths.ts";
-import { parseRunConfig } from "../lib/train/run_config.ts";
+import { assertRecordedRunFolder, runBenchSmoke } from "./_recorded_asserts.ts";
 import { listRecordedGpuRuns } from "../lib/train/recorded_gpu_runs.ts";
 
-const ROOT = projectRoot();
 const OUT = Deno.makeTempDirSync({ prefix: "ince-gpu-train-bench-" });
 
-async function smoke(): Promise<string> {
-  const out = await new Deno.Command(pythonPath(), {
-    args: [`${ROOT}/bench/gpu_train_bench.py`, "--smoke", "--out", OUT],
-    cwd: ROOT,
-    env: { OMP_NUM_THREADS: "1" },
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const text = new TextDecoder().decode(out.stdout);
-  assert.equal(out.code, 0, text + new TextDecoder().decode(out.stderr).slice(-3000));
-  return text;
-}
+const smoke = () => runBenchSmoke("gpu_train_bench.py", OUT);
 
 Deno.test("gpu_train_bench --smoke prints the table, the goals and one line per skipped method or backend", async () => {
   const printed = await smoke();

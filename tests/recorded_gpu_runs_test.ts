@@ -3,25 +3,12 @@
  * trainer) writes run folders that listRecordedGpuRuns reads back; malformed folders fail in one line.
  */
 import assert from "node:assert/strict";
-import { assertRecordedRunFolder } from "./_recorded_asserts.ts";
-import { projectRoot, pythonPath } from "../lib/env/paths.ts";
-import { parseRunConfig } from "../lib/train/run_config.ts";
+import { assertRecordedRunFolder, runBenchSmoke } from "./_recorded_asserts.ts";
 import { listRecordedGpuRuns } from "../lib/train/recorded_gpu_runs.ts";
 
-const ROOT = projectRoot();
 const OUT = Deno.makeTempDirSync({ prefix: "ince-gpu-runs-" });
 
-async function smoke(): Promise<string> {
-  const out = await new Deno.Command(pythonPath(), {
-    args: [`${ROOT}/bench/gpu_memory_bench.py`, "--smoke", "--out", OUT],
-    cwd: ROOT,
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const text = new TextDecoder().decode(out.stdout);
-  assert.equal(out.code, 0, text + new TextDecoder().decode(out.stderr).slice(-3000));
-  return text;
-}
+const smoke = () => runBenchSmoke("gpu_memory_bench.py", OUT);
 
 function copyRun(from: string, to: string): void {
   Deno.mkdirSync(to, { recursive: true });
