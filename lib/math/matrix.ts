@@ -196,16 +196,34 @@ export function assertFinite(m: Matrix, name: string): void {
  * assert.notDeepEqual(randn(2, 2, 1), randn(2, 2, 2));
  * ```
  */
-export function randn(rows: number, cols: number, seed = 0): Matrix {
+/**
+ * A seeded stream of uniform numbers in (0, 1) (mulberry32): the same seed gives the same stream.
+ *
+ * @param seed Any integer.
+ * @returns A function giving the next number.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { seededUniform } from "./matrix.ts";
+ * const a = seededUniform(3), b = seededUniform(3);
+ * assert.equal(a(), b());
+ * assert.ok(a() > 0 && a() < 1);
+ * ```
+ */
+export function seededUniform(seed: number): () => number {
   let s = (seed * 0x9e3779b1 + 0x7f4a7c15) >>> 0;
-  const uniform = () => {
-    // mulberry32
+  return () => {
     s = (s + 0x6d2b79f5) >>> 0;
     let t = s;
     t = Math.imul(t ^ (t >>> 15), t | 1);
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return (((t ^ (t >>> 14)) >>> 0) + 0.5) / 4294967296;
   };
+}
+
+export function randn(rows: number, cols: number, seed = 0): Matrix {
+  const uniform = seededUniform(seed);
   const m = matrix(rows, cols);
   for (let i = 0; i < m.data.length; i += 2) {
     const r = Math.sqrt(-2 * Math.log(uniform())), th = 2 * Math.PI * uniform();

@@ -19,6 +19,7 @@
  */
 import { projectRoot } from "../env/paths.ts";
 import { decoderParams, type DecoderShape } from "./model_shape.ts";
+import type { PaddingCount } from "./padding.ts";
 
 /** Training FLOPs per token, split into its parts. */
 export interface FlopsPerToken {
@@ -176,4 +177,41 @@ export function peakFlops(
     }
   }
   return null;
+}
+
+/**
+ * Model FLOPs per real token of a set of batches in each layout ({@linkcode batchPadding}'s counts): 6·N per
+ * position fed plus 12·L·heads·head_dim per query × key pair, divided by the real tokens.
+ * - `padded`: every padded position goes through the model, attention over each rows × longest rectangle;
+ * - `denseMask`: padding-free, attention computed over the whole end-to-end sequence and masked (SDPA, eager);
+ * - `varlen`: padding-free with a kernel that computes each row's own block only (flash-attention's varlen path).
+ *
+ * @param shape The model's shape.
+ * @param count The batches' counts.
+ * @returns FLOPs per real token, by layout.
+ *
+ * @example One batch of rows of 1 and 3 tokens
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { layoutFlopsPerToken } from "./mfu.ts";
+ * import { batchPadding } from "./padding.ts";
+ * const shape = { hidden_size: 8, intermediate_size: 16, num_hidden_layers: 1, num_attention_heads: 2, vocab_size: 10 };
+ * const f = layoutFlopsPerToken(shape, batchPadding([1, 3], 2));
+ * const n = 8 * 8 * 4 + 3 * 8 * 16 + 10 * 8, pair = 12 * 1 * 8;
+ * assert.deepEqual(f, { padded: (6 * n * 6 + pair * 18) / 4, denseMask: (6 * n * 4 + pair * 16) / 4, varlen: (6 * n * 4 + pair * 10) / 4 });
+ * ```
+ */
+export function layoutFlopsPerToken(
+  shape: DecoderShape,
+  count: PaddingCount,
+): { padded: number; denseMask: number; varlen: number } {
+  const { matmulParams } = flopsPerToken(shape, 0);
+  const perPair = flopsPerToken(shape, 1).attention;
+  const per = (positions: number, pairs: number) =>
+    (6 * matmulParams * positions + perPair * pairs) / count.tokens;
+  return {
+    padded: per(count.positions, count.attentionPairs.padded),
+    denseMask: per(count.tokens, count.attentionPairs.denseMask),
+    varlen: per(count.tokens, count.attentionPairs.varlen),
+  };
 }

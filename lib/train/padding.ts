@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { seededUniform } from "../math/matrix.ts";
 
 /** What a sequence of padded batches holds. */
 export interface PaddingCount {
@@ -64,4 +65,61 @@ export function batchPadding(lengths: readonly number[], batchSize: number): Pad
     pairs.denseMask += sum * sum;
   }
   return { tokens, positions, fraction: positions === 0 ? 0 : 1 - tokens / positions, attentionPairs: pairs };
+}
+
+/** Options of {@linkcode randomOrderPadding}. */
+export interface RandomOrderPaddingOptions {
+  /** How many random orders to add up (default 20). */
+  orders?: number;
+  /** Seed of the first order (default 1; order k uses seed + k). */
+  seed?: number;
+}
+
+/**
+ * The padding of rows batched in random order, as a trainer's shuffling sampler batches them: the counts of
+ * {@linkcode batchPadding} added up over several seeded shuffles (Fisher–Yates), so `fraction` is the expected
+ * share of padding and `attentionPairs` the expected pairs per layout, times `orders`.
+ *
+ * @param lengths Each row's length in tokens.
+ * @param batchSize Rows per batch.
+ * @param options How many orders, and the seed.
+ * @returns The summed counts; `fraction` is over all of them.
+ *
+ * @example Equal lengths never pad, whatever the order
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { randomOrderPadding } from "./padding.ts";
+ * assert.equal(randomOrderPadding([5, 5, 5, 5], 2).fraction, 0);
+ * const p = randomOrderPadding([1, 9, 1, 9], 2, { orders: 50 });
+ * assert.equal(p.tokens, 50 * 20);
+ * assert.ok(p.fraction > 0 && p.fraction < 1 - 20 / 36); // some orders pair 1 with 9, some do not
+ * ```
+ */
+export function randomOrderPadding(
+  lengths: readonly number[],
+  batchSize: number,
+  options: RandomOrderPaddingOptions = {},
+): PaddingCount {
+  const orders = options.orders ?? 20, seed = options.seed ?? 1;
+  const sum: PaddingCount = {
+    tokens: 0,
+    positions: 0,
+    fraction: 0,
+    attentionPairs: { padded: 0, denseMask: 0, varlen: 0 },
+  };
+  for (let k = 0; k < orders; k++) {
+    const uniform = seededUniform(seed + k), order = [...lengths];
+    for (let i = order.length - 1; i > 0; i--) {
+      const j = Math.floor(uniform() * (i + 1));
+      [order[i], order[j]] = [order[j], order[i]];
+    }
+    const p = batchPadding(order, batchSize);
+    sum.tokens += p.tokens;
+    sum.positions += p.positions;
+    for (const key of ["padded", "denseMask", "varlen"] as const) {
+      sum.attentionPairs[key] += p.attentionPairs[key];
+    }
+  }
+  sum.fraction = sum.positions === 0 ? 0 : 1 - sum.tokens / sum.positions;
+  return sum;
 }
