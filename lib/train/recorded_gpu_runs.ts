@@ -39,7 +39,7 @@ export const RecordedGpuRunInfoSchema = z.looseObject({
   /** The bench's command line. */
   command: z.string(),
   /**
-   * gpu_train_bench: the bench's backend label — `peft`, `peft+liger`, `peft+liger+compile`, `unsloth` (absent in
+   * gpu_train_bench: the bench's backend label — `peft`, `peft-dropout0`, `peft+liger`, `peft+liger+compile`, `unsloth` (absent in
    * gpu_memory_bench's records: `peft` with no throughput setting).
    */
   backend: z.string().min(1).optional(),
@@ -114,11 +114,11 @@ export interface ListRecordedGpuRunsOptions {
 }
 
 const METHOD_ORDER = ["lora", "qlora", "dora", "qdora", "pissa", "full"];
-const BACKEND_ORDER = ["peft", "peft+liger", "peft+liger+compile", "unsloth"];
+const BACKEND_ORDER = ["peft", "peft-dropout0", "peft+liger", "peft+liger+compile", "unsloth"];
 
 /**
  * Reads every recorded GPU run (`<dir>/gpu-*`), sorted by GPU, shape, then lora, qlora, dora, qdora, pissa, full,
- * then backend (peft, peft+liger, peft+liger+compile, unsloth).
+ * then backend (peft, peft-dropout0, peft+liger, peft+liger+compile, unsloth).
  *
  * @param options Where the run folders are.
  * @returns One row per run; `[]` when there are none (or the folder does not exist).
@@ -153,7 +153,7 @@ export function listRecordedGpuRuns(options: ListRecordedGpuRunsOptions = {}): R
 
 /** The bench that wrote a run folder: gpu_train_bench's names end with the backend (`…-lora-peft-liger`). */
 function _bench(runDir: string): string {
-  return /-(peft|unsloth)(-[a-z]+)*$/.test(runDir) ? "gpu_train_bench" : "gpu_memory_bench";
+  return /-(peft|unsloth)(-[a-z0-9]+)*$/.test(runDir) ? "gpu_train_bench" : "gpu_memory_bench";
 }
 
 function _recorded(runDir: string): RecordedGpuRunInfo {
